@@ -1,0 +1,25 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
+from django.urls import include, path
+
+from helpdesk.views import healthz
+from kb import views as kb_views
+from kb.sitemaps import SITEMAPS
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("helpdesk.api_urls")),
+    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap-index"),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path("healthz", healthz, name="healthz"),
+    path("robots.txt", kb_views.robots_txt, name="robots"),
+]
+urlpatterns += i18n_patterns(path("", include("kb.urls")))
+
+handler404 = kb_views.page_not_found

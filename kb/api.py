@@ -1,0 +1,2 @@
+def register(router):
+    """Register the help-center viewsets on the API router."""

@@ -1,0 +1,328 @@
+"""Help center content: categories, sections, articles (with revisions, translations, feedback), announcements."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
+
+from helpdesk.markdown import render_markdown
+from kb.i18n import pick
+
+LANGUAGE_CHOICES = settings.LANGUAGES
+
+
+class Category(models.Model):
+    ICONS = [
+        ("shield", _("Shield")),
+        ("id-card", _("ID card")),
+        ("wallet", _("Wallet")),
+        ("chart", _("Chart")),
+        ("gift", _("Gift")),
+        ("headset", _("Headset")),
+        ("alert", _("Alert")),
+        ("book", _("Book")),
+    ]
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    icon = models.CharField(_("icon"), max_length=20, choices=ICONS, default="book")
+    names = models.JSONField(_("names"), default=dict, help_text=_("Name per language code."))
+    descriptions = models.JSONField(_("descriptions"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("kb:category", args=[self.slug])
+
+    @property
+    def name(self):
+        return pick(self.names)
+
+    @property
+    def description(self):
+        return pick(self.descriptions)
+
+
+class Section(models.Model):
+    category = models.ForeignKey(Category, models.PROTECT, related_name="sections", verbose_name=_("category"))
+    slug = models.SlugField(_("slug"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    names = models.JSONField(_("names"), default=dict, help_text=_("Name per language code."))
+    descriptions = models.JSONField(_("descriptions"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["category__position", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["category", "slug"], name="kb_section_unique_slug")]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+
+    def __str__(self):
+        return f"{self.category.name} › {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("kb:section", args=[self.category.slug, self.slug])
+
+    @property
+    def name(self):
+        return pick(self.names)
+
+    @property
+    def description(self):
+        return pick(self.descriptions)
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, now=None):
+        """Visible to the public now: published, and due (publish_at reached)."""
+        return self.filter(status=Article.Status.PUBLISHED, publish_at__lte=now or timezone.now())
+
+    def in_language(self, language):
+        return self.filter(language=language)
+
+    def for_list(self):
+        return self.select_related("section__category").defer("body", "body_html", "toc")
+
+    def with_outdated(self):
+        """Annotate `outdated`: a translation whose source changed after the translation was last brought in line."""
+        return self.annotate(
+            outdated=models.ExpressionWrapper(
+                Q(source__isnull=False)
+                & (Q(source_synced_at__isnull=True) | Q(source__content_changed_at__gt=F("source_synced_at"))),
+                output_field=models.BooleanField(),
+            )
+        )
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        REVIEW = "review", _("In review")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
+
+    section = models.ForeignKey(Section, models.PROTECT, related_name="articles", verbose_name=_("section"))
+    language = models.CharField(_("language"), max_length=10, choices=LANGUAGE_CHOICES, default=settings.LANGUAGE_CODE)
+    slug = models.SlugField(_("slug"), max_length=200, help_text=_("Shared by an article and its translations."))
+    source = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="translations",
+        verbose_name=_("translation of"),
+        help_text=_("The article this one translates; empty for an original."),
+    )
+    source_synced_at = models.DateTimeField(_("in line with source as of"), null=True, blank=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    body = models.TextField(_("body (Markdown)"))
+    body_html = models.TextField(editable=False, default="")
+    toc = models.JSONField(editable=False, default=list)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="articles", verbose_name=_("tags"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("author")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    publish_at = models.DateTimeField(
+        _("publish at"), null=True, blank=True, help_text=_("Hidden until this time; empty means when published.")
+    )
+    promoted = models.BooleanField(_("promoted"), default=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    view_count = models.PositiveBigIntegerField(_("views"), default=0, editable=False)
+    helpful_yes = models.PositiveIntegerField(default=0, editable=False)
+    helpful_no = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    content_changed_at = models.DateTimeField(_("content changed"), default=timezone.now, editable=False)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["section", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["language", "slug"], name="kb_article_unique_language_slug")]
+        indexes = [
+            models.Index(fields=["language", "status", "publish_at"], name="kb_article_visible"),
+            models.Index(fields=["section", "language", "status", "position"], name="kb_article_section_list"),
+            models.Index(fields=["updated_at"], name="kb_article_updated"),
+        ]
+        permissions = [("publish_article", _("Can publish and archive articles"))]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+
+    CONTENT_FIELDS = ("title", "summary", "body")
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        """Render the body, stamp content changes and schedule; revisions are kept by `kb.actions.save_article`."""
+        self.body_html, self.toc = render_markdown(self.body)
+        if self.status == self.Status.PUBLISHED and self.publish_at is None:
+            self.publish_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        with override(self.language):
+            return reverse("kb:article", args=[self.slug])
+
+    def is_visible(self, now=None):
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at <= (now or timezone.now())
+        )
+
+    @property
+    def is_outdated(self):
+        if self.source_id is None:
+            return False
+        return self.source_synced_at is None or self.source.content_changed_at > self.source_synced_at
+
+    @property
+    def helpful_ratio(self):
+        total = self.helpful_yes + self.helpful_no
+        return None if total == 0 else self.helpful_yes / total
+
+    @property
+    def original(self):
+        return self.source if self.source_id else self
+
+
+class ArticleRevision(models.Model):
+    article = models.ForeignKey(Article, models.CASCADE, related_name="revisions", verbose_name=_("article"))
+    number = models.PositiveIntegerField(_("revision"))
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    body = models.TextField(_("body"))
+    status = models.CharField(_("status"), max_length=10, choices=Article.Status.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("author")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["article", "number"], name="kb_revision_unique_number")]
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+
+    def __str__(self):
+        return f"{self.article} #{self.number}"
+
+
+class ArticleFeedback(models.Model):
+    """One "was this helpful?" vote per visitor per article; a second vote replaces the first."""
+
+    article = models.ForeignKey(Article, models.CASCADE, related_name="feedback", verbose_name=_("article"))
+    visitor = models.CharField(_("visitor"), max_length=64, help_text=_("A keyed hash; no personal data."))
+    helpful = models.BooleanField(_("helpful"))
+    comment = models.TextField(_("what was missing"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["article", "visitor"], name="kb_feedback_one_per_visitor")]
+        verbose_name = _("article feedback")
+        verbose_name_plural = _("article feedback")
+
+    def __str__(self):
+        return f"{self.article}: {'+' if self.helpful else '-'}"
+
+
+class AnnouncementQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """Published, due, and not expired."""
+        now = now or timezone.now()
+        return self.filter(status=Announcement.Status.PUBLISHED, publish_at__lte=now).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+    def published(self, now=None):
+        """Published and due, expired ones included (they stay readable in the archive)."""
+        return self.filter(status=Announcement.Status.PUBLISHED, publish_at__lte=now or timezone.now())
+
+
+class Announcement(models.Model):
+    class Kind(models.TextChoices):
+        MAINTENANCE = "maintenance", _("Maintenance")
+        NEW_LISTING = "new_listing", _("New listing")
+        DELISTING = "delisting", _("Delisting")
+        PROMOTION = "promotion", _("Promotion")
+        SECURITY = "security", _("Security notice")
+        GENERAL = "general", _("General")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    language = models.CharField(_("language"), max_length=10, choices=LANGUAGE_CHOICES, default=settings.LANGUAGE_CODE)
+    slug = models.SlugField(_("slug"), max_length=200, help_text=_("Shared by an announcement and its translations."))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.GENERAL)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body (Markdown)"))
+    body_html = models.TextField(editable=False, default="")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    publish_at = models.DateTimeField(_("publish at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    pinned = models.BooleanField(_("pinned"), default=False)
+    banner = models.BooleanField(_("site-wide banner"), default=False, help_text=_("Shown on every page while active."))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("author")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = AnnouncementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pinned", "-publish_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["language", "slug"], name="kb_announcement_unique_language_slug"),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=F("publish_at")),
+                name="kb_announcement_expires_after_publish",
+            ),
+        ]
+        indexes = [models.Index(fields=["language", "status", "publish_at"], name="kb_announcement_visible")]
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.body_html, _toc = render_markdown(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        with override(self.language):
+            return reverse("kb:announcement", args=[self.slug])
+
+    def is_active(self, now=None):
+        now = now or timezone.now()
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at <= now
+            and (self.expires_at is None or self.expires_at > now)
+        )

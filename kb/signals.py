@@ -1,0 +1,24 @@
+"""Cache invalidation only: any change to public content starts a new page-cache version after commit."""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from kb.models import Announcement, Article, Category, Section
+from kb.pagecache import bump_after_commit
+
+CONTENT_MODELS = (Category, Section, Article, Announcement)
+
+
+@receiver(post_save)
+@receiver(post_delete)
+def content_changed(sender, **kwargs):
+    if sender in CONTENT_MODELS and not kwargs.get("raw"):
+        if kwargs.get("update_fields") and set(kwargs["update_fields"]) <= {"view_count"}:
+            return
+        bump_after_commit()
+
+
+@receiver(m2m_changed, sender=Article.tags.through)
+def tags_changed(sender, action, **kwargs):
+    if action.startswith("post_"):
+        bump_after_commit()

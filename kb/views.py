@@ -1,0 +1,248 @@
+"""Public help-center pages: parse, query, render. Anonymous responses go through the page cache."""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import translate_url
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from helpdesk import ratelimit
+from kb import actions
+from kb.forms import FeedbackForm
+from kb.models import Announcement, Article, Category, Section
+from kb.pagecache import cacheable
+from kb.stats import count_view
+
+TOP_PER_CATEGORY = 5
+TOP_PER_SECTION = 8
+PAGE_SIZE = 30
+
+
+def _top_articles(queryset, partition, limit):
+    """The first `limit` articles of each partition (category or section), in one query."""
+    ranked = queryset.annotate(
+        rank=Window(RowNumber(), partition_by=[F(partition)], order_by=[F("promoted").desc(), "position", "id"])
+    )
+    return ranked.filter(rank__lte=limit)
+
+
+def _visible(language):
+    return Article.objects.published().in_language(language).for_list()
+
+
+@require_GET
+@cacheable
+def home(request):
+    language = get_language()
+    categories = list(Category.objects.all())
+    grouped = {}
+    for article in _top_articles(_visible(language), "section__category_id", TOP_PER_CATEGORY):
+        grouped.setdefault(article.section.category_id, []).append(article)
+    return render(
+        request,
+        "kb/home.html",
+        {
+            "categories": [(category, grouped.get(category.id, [])) for category in categories],
+            "promoted": _visible(language).filter(promoted=True).order_by("position", "-publish_at")[:6],
+            "announcements": Announcement.objects.active().filter(language=language)[:5],
+        },
+    )
+
+
+@require_GET
+@cacheable
+def category(request, slug):
+    language = get_language()
+    category = get_object_or_404(Category, slug=slug)
+    sections = list(category.sections.all())
+    grouped = {}
+    for article in _top_articles(_visible(language).filter(section__category=category), "section_id", TOP_PER_SECTION):
+        grouped.setdefault(article.section_id, []).append(article)
+    return render(
+        request,
+        "kb/category.html",
+        {
+            "category": category,
+            "sections": [(section, grouped.get(section.id, [])) for section in sections],
+            "more_than": TOP_PER_SECTION,
+        },
+    )
+
+
+@require_GET
+@cacheable
+def section(request, category_slug, slug):
+    section = get_object_or_404(Section.objects.select_related("category"), category__slug=category_slug, slug=slug)
+    articles = _visible(get_language()).filter(section=section).order_by("-promoted", "position", "id")
+    page = Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "kb/section.html", {"section": section, "category": section.category, "page": page})
+
+
+def _related(article, limit=5):
+    """Published articles of the same language sharing tags, then from the same section."""
+    base = (
+        Article.objects.published()
+        .in_language(article.language)
+        .exclude(pk=article.pk)
+        .only("slug", "language", "title")
+    )
+    tag_ids = [tag.id for tag in article.tags.all()]
+    related = []
+    if tag_ids:
+        related = list(base.filter(tags__in=tag_ids).distinct().order_by("-view_count", "id")[:limit])
+    if len(related) < limit:
+        seen = [a.pk for a in related]
+        related += list(
+            base.filter(section_id=article.section_id)
+            .exclude(pk__in=seen)
+            .order_by("position", "id")[: limit - len(related)]
+        )
+    return related
+
+
+@require_GET
+@cacheable
+def article(request, slug):
+    language = get_language()
+    article = get_object_or_404(
+        Article.objects.select_related("section__category", "source").prefetch_related("tags"),
+        language=language,
+        slug=slug,
+    )
+    preview = not article.is_visible()
+    if preview and not request.user.has_perm("kb.view_article"):
+        raise Http404(_("No such article."))
+    translations = {
+        a.language: a
+        for a in Article.objects.published().filter(slug=slug).exclude(pk=article.pk).only("slug", "language")
+    }
+    alternates = {
+        code: translations[code].get_absolute_url() if code in translations else translate_url("/", code)
+        for code, _name in settings.LANGUAGES
+        if code != language
+    }
+    response = render(
+        request,
+        "kb/article.html",
+        {
+            "article": article,
+            "section": article.section,
+            "category": article.section.category,
+            "related": _related(article),
+            "translations": translations,
+            "alternates": alternates,
+            "preview": preview,
+            "show_toc": len(article.toc) >= 3,
+            "form": FeedbackForm(),
+        },
+    )
+    if preview:
+        response.page_cacheable = False
+    else:
+        count_view(article.pk)
+        response.counted_article = article.pk
+    return response
+
+
+@require_POST
+def feedback(request, slug):
+    """Record a "was this helpful?" vote (CSRF-protected POST, one per visitor per article)."""
+    article = get_object_or_404(Article.objects.published(), language=get_language(), slug=slug)
+    form = FeedbackForm(request.POST)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not form.is_valid():
+        if wants_json:
+            return JsonResponse({"errors": form.errors}, status=400)
+        return render(request, "kb/feedback.html", {"article": article, "form": form}, status=400)
+    allowed, retry_after = ratelimit.hit("feedback", ratelimit.client_ip(request), limit=30, period=3600)
+    if not allowed:
+        message = _("Too many votes from your network. Please try again later.")
+        if wants_json:
+            response = JsonResponse({"detail": message}, status=429)
+        else:
+            response = render(
+                request, "kb/feedback.html", {"article": article, "form": form, "error": message}, status=429
+            )
+        response["Retry-After"] = str(retry_after)
+        return response
+    visitor_id = request.COOKIES.get(actions.VISITOR_COOKIE) or actions.new_visitor_id()
+    actions.record_feedback(
+        article=article,
+        visitor=actions.visitor_key(visitor_id),
+        helpful=form.cleaned_data["helpful"],
+        comment=form.cleaned_data["comment"],
+    )
+    if wants_json:
+        response = JsonResponse({"ok": True, "helpful": form.cleaned_data["helpful"]})
+    else:
+        response = render(
+            request,
+            "kb/feedback.html",
+            {"article": article, "form": FeedbackForm(initial={"helpful": form.cleaned_data["helpful"]}), "done": True},
+        )
+    if actions.VISITOR_COOKIE not in request.COOKIES:
+        response.set_cookie(
+            actions.VISITOR_COOKIE,
+            visitor_id,
+            max_age=2 * 365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
+    return response
+
+
+@require_GET
+@cacheable
+def announcements(request):
+    now = timezone.now()
+    items = Announcement.objects.published(now).filter(language=get_language())
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "kb/announcements.html", {"page": page, "now": now})
+
+
+@require_GET
+@cacheable
+def announcement(request, slug):
+    item = get_object_or_404(Announcement.objects.published(), language=get_language(), slug=slug)
+    others = {
+        a.language: a.get_absolute_url()
+        for a in Announcement.objects.published().filter(slug=slug).exclude(pk=item.pk).only("slug", "language")
+    }
+    alternates = {
+        code: others.get(code) or translate_url("/", code)
+        for code, _name in settings.LANGUAGES
+        if code != item.language
+    }
+    return render(request, "kb/announcement.html", {"item": item, "alternates": alternates, "translations": others})
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+@require_GET
+def search(request):
+    """Search results page (ranking and suggestions live in `kb.search`)."""
+    from kb import search as kb_search
+
+    query = request.GET.get("q", "")
+    results = kb_search.search(query, language=get_language())
+    return render(request, "kb/search.html", {"query": query, "results": results})

@@ -1,0 +1,45 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+
+from kb import stats
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_and_counters():
+    cache.clear()
+    stats.flush_views.__globals__["_pending"].clear()
+    yield
+    cache.clear()
+
+
+def _staff(django_user_model, username, group=None, **extra):
+    user = django_user_model.objects.create_user(
+        username, f"{username}@example.com", "pw-for-tests-1", is_staff=True, **extra
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    """Staff in the "KB editor" group: drafts and edits, cannot publish."""
+    return _staff(django_user_model, "editor", "KB editor")
+
+
+@pytest.fixture
+def publisher(db, django_user_model):
+    """Staff in the "KB publisher" group: may also publish and archive."""
+    return _staff(django_user_model, "publisher", "KB publisher")
+
+
+@pytest.fixture
+def superuser(db, django_user_model):
+    return _staff(django_user_model, "boss", is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db, django_user_model):
+    """A logged-in account with no staff rights."""
+    return django_user_model.objects.create_user("outsider", "outsider@example.com", "pw-for-tests-1")
