@@ -6,9 +6,9 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import translate_url
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,6 +30,11 @@ def _top_articles(queryset, partition, limit):
         rank=Window(RowNumber(), partition_by=[F(partition)], order_by=[F("promoted").desc(), "position", "id"])
     )
     return ranked.filter(rank__lte=limit)
+
+
+def _home_url(language):
+    with override(language):
+        return reverse("kb:home")
 
 
 def _visible(language):
@@ -123,7 +128,7 @@ def article(request, slug):
         for a in Article.objects.published().filter(slug=slug).exclude(pk=article.pk).only("slug", "language")
     }
     alternates = {
-        code: translations[code].get_absolute_url() if code in translations else translate_url("/", code)
+        code: translations[code].get_absolute_url() if code in translations else _home_url(code)
         for code, _name in settings.LANGUAGES
         if code != language
     }
@@ -216,9 +221,7 @@ def announcement(request, slug):
         for a in Announcement.objects.published().filter(slug=slug).exclude(pk=item.pk).only("slug", "language")
     }
     alternates = {
-        code: others.get(code) or translate_url("/", code)
-        for code, _name in settings.LANGUAGES
-        if code != item.language
+        code: others.get(code) or _home_url(code) for code, _name in settings.LANGUAGES if code != item.language
     }
     return render(request, "kb/announcement.html", {"item": item, "alternates": alternates, "translations": others})
 
