@@ -223,6 +223,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"feedback": "30/hour"},
+    # Count clients by the address the server saw, never by a client-sent X-Forwarded-For.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
@@ -237,6 +239,8 @@ SPECTACULAR_SETTINGS = {
 # Help center: name shown in the header; cached pages live this long unless content changes first.
 SITE_NAME = env_str("SITE_NAME", _("Help Center"))
 KB_PAGE_CACHE_SECONDS = env_int("KB_PAGE_CACHE_SECONDS", 600)
+# Where "submit a ticket" leads until the ticket desk ships: the help-center category about contacting support.
+KB_SUPPORT_CATEGORY = env_str("KB_SUPPORT_CATEGORY", "contacting-support")
 
 LOGGING = {
     "version": 1,

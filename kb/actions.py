@@ -9,14 +9,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from kb.models import Article, ArticleFeedback, ArticleRevision
+from kb.models import Article, ArticleFeedback, ArticleRevision, Tag
 
 
 @transaction.atomic
-def save_article(article, *, user=None, note=""):
-    """Save an article, keeping a revision whenever its content changes.
+def save_article(article, *, user=None, note="", tags=None):
+    """Save an article, keeping a revision whenever its content changes; `tags` (names) replaces its tags.
 
-    1. Compare title/summary/body with the stored row (a new article always counts as changed).
+    1. Compare title/summary/body (and tags) with the stored row (a new article always counts as changed).
     2. On a content change stamp `content_changed_at`; translations of it become outdated, while a translation
        that changes is brought in line with its source.
     3. Save, then record a revision of the new content.
@@ -25,6 +25,9 @@ def save_article(article, *, user=None, note=""):
     if article.pk:
         previous = Article.objects.filter(pk=article.pk).values(*Article.CONTENT_FIELDS, "status").first()
     changed = previous is None or any(previous[f] != getattr(article, f) for f in Article.CONTENT_FIELDS)
+    if tags is not None:
+        tags = sorted({name.strip() for name in tags if name and name.strip()})
+        article.pending_tag_names = tags
     now = timezone.now()
     if changed:
         article.content_changed_at = now
@@ -33,6 +36,8 @@ def save_article(article, *, user=None, note=""):
     if article.author_id is None and user is not None and user.is_authenticated:
         article.author = user
     article.save()
+    if tags is not None:
+        article.tags.set([Tag.objects.get_or_create(name=name[:50])[0] for name in tags])
     if changed or (previous and previous["status"] != article.status):
         _record_revision(article, user=user, note=note)
     return article

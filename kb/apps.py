@@ -7,4 +7,9 @@ class KbConfig(AppConfig):
     verbose_name = _("Help center")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from kb import signals  # noqa: F401  (cache invalidation only)
+        from kb.search.schema import ensure_sqlite_triggers
+
+        post_migrate.connect(ensure_sqlite_triggers, sender=self)

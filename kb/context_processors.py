@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.core.cache import cache
-from django.urls import translate_url
+from django.urls import reverse, translate_url
 from django.utils.translation import get_language
 
 from kb.models import Announcement
@@ -18,6 +18,7 @@ def site(request):
         cache.set(key, banners, 3600)
     return {
         "site_name": settings.SITE_NAME,
+        "support_url": reverse("kb:category", args=[settings.KB_SUPPORT_CATEGORY]),
         "banners": banners,
         "default_alternates": {
             code: translate_url(request.path, code) for code, _name in settings.LANGUAGES if code != language

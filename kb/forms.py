@@ -15,3 +15,22 @@ class FeedbackForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
     )
+
+
+class SearchForm(forms.Form):
+    """Lenient by design: any query string is accepted (the engine cleans it); a bad page or category is ignored."""
+
+    category = forms.SlugField(required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=1000)
+
+    def cleaned_query(self):
+        return self.data.get("q", "")
+
+    def cleaned_category(self):
+        from kb.models import Category
+
+        slug = self.cleaned_data.get("category")
+        return Category.objects.filter(slug=slug).first() if slug else None
+
+    def cleaned_page(self):
+        return self.cleaned_data.get("page") or 1

@@ -1,7 +1,7 @@
 """Help center content: categories, sections, articles (with revisions, translations, feedback), announcements."""
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -154,6 +154,9 @@ class Article(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     content_changed_at = models.DateTimeField(_("content changed"), default=timezone.now, editable=False)
+    # Segmented, stemmed tokens computed at save (kb.search.index); the database indexes them (see migrations).
+    search_title = models.TextField(editable=False, default="")
+    search_body = models.TextField(editable=False, default="")
 
     objects = ArticleQuerySet.as_manager()
 
@@ -175,11 +178,20 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        """Render the body, stamp content changes and schedule; revisions are kept by `kb.actions.save_article`."""
-        self.body_html, self.toc = render_markdown(self.body)
+        """Render the body, compute the search tokens, schedule; revisions are kept by `kb.actions.save_article`."""
+        from kb.search import index
+
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"title", "summary", "body", "search_title", "search_body"} & set(update_fields):
+            self.body_html, self.toc = render_markdown(self.body)
+            index.prepare(self)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "body_html", "toc", "search_title", "search_body"}
         if self.status == self.Status.PUBLISHED and self.publish_at is None:
             self.publish_at = timezone.now()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            index.update_vocabulary(self)
 
     def get_absolute_url(self):
         with override(self.language):
@@ -326,3 +338,99 @@ class Announcement(models.Model):
             and self.publish_at <= now
             and (self.expires_at is None or self.expires_at > now)
         )
+
+
+class SynonymGroup(models.Model):
+    """Words searched as one: editing a group takes effect at once, without reindexing articles."""
+
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=[("", _("All languages")), *LANGUAGE_CHOICES]
+    )
+    terms = models.TextField(
+        _("terms"), help_text=_("Equivalent words or phrases, separated by commas, = or new lines.")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["language", "id"]
+        verbose_name = _("synonym group")
+        verbose_name_plural = _("synonym groups")
+
+    def __str__(self):
+        return " = ".join(self.term_list())
+
+    def term_list(self):
+        import re
+
+        return [term.strip() for term in re.split(r"[,，、=\n]+", self.terms) if term.strip()]
+
+
+class BestBet(models.Model):
+    """An article an editor pins to the top of the results for a query."""
+
+    query = models.CharField(_("query"), max_length=200, help_text=_("Matched after case and spacing are folded."))
+    language = models.CharField(_("language"), max_length=10, choices=LANGUAGE_CHOICES)
+    article = models.ForeignKey(Article, models.CASCADE, related_name="best_bets", verbose_name=_("article"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["language", "query", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["query", "language", "article"], name="kb_bestbet_unique"),
+        ]
+        verbose_name = _("best bet")
+        verbose_name_plural = _("best bets")
+
+    def __str__(self):
+        return f"{self.query} → {self.article}"
+
+    def save(self, *args, **kwargs):
+        from kb.search.tokenize import normalize
+
+        self.query = " ".join(normalize(self.query).split())
+        super().save(*args, **kwargs)
+
+
+class SearchTerm(models.Model):
+    """The index vocabulary: each token with the number of articles containing it (for weighting and spelling)."""
+
+    term = models.CharField(max_length=100, unique=True)
+    df = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("search term")
+        verbose_name_plural = _("search terms")
+
+    def __str__(self):
+        return self.term
+
+
+class SearchLogQuerySet(models.QuerySet):
+    def between(self, start, end):
+        return self.filter(created_at__gte=start, created_at__lt=end)
+
+
+class SearchLog(models.Model):
+    """One search, without personal data: the scrubbed query, what it found, what was clicked."""
+
+    query = models.CharField(_("query"), max_length=200, db_index=True)
+    language = models.CharField(_("language"), max_length=10, choices=LANGUAGE_CHOICES)
+    results = models.PositiveIntegerField(_("results"))
+    corrected_query = models.CharField(_("corrected to"), max_length=200, blank=True)
+    clicked_article = models.ForeignKey(
+        Article, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("clicked article")
+    )
+    clicked_rank = models.PositiveSmallIntegerField(_("clicked rank"), null=True, blank=True)
+    visit = models.CharField(_("visit"), max_length=64, blank=True, db_index=True, help_text=_("A keyed hash."))
+    ticket_submitted = models.BooleanField(_("ticket submitted in the same visit"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    objects = SearchLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("search log entry")
+        verbose_name_plural = _("search log")
+
+    def __str__(self):
+        return self.query

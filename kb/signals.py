@@ -1,10 +1,12 @@
-"""Cache invalidation only: any change to public content starts a new page-cache version after commit."""
+"""Cache invalidation only: content changes start a new page-cache version, synonym edits a new synonym table."""
 
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from kb.models import Announcement, Article, Category, Section
+from kb.models import Announcement, Article, Category, Section, SynonymGroup
 from kb.pagecache import bump_after_commit
+from kb.search import synonyms
 
 CONTENT_MODELS = (Category, Section, Article, Announcement)
 
@@ -22,3 +24,9 @@ def content_changed(sender, **kwargs):
 def tags_changed(sender, action, **kwargs):
     if action.startswith("post_"):
         bump_after_commit()
+
+
+@receiver(post_save, sender=SynonymGroup)
+@receiver(post_delete, sender=SynonymGroup)
+def synonyms_changed(sender, **kwargs):
+    transaction.on_commit(synonyms.bump)

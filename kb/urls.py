@@ -14,4 +14,5 @@ urlpatterns = [
     path("announcements/feed/atom/", feeds.AnnouncementsAtomFeed(), name="announcements-atom"),
     path("announcements/<slug:slug>/", views.announcement, name="announcement"),
     path("search/", views.search, name="search"),
+    path("search/click/", views.search_click, name="search-click"),
 ]

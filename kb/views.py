@@ -1,11 +1,13 @@
 """Public help-center pages: parse, query, render. Anonymous responses go through the page cache."""
 
+import math
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, override
@@ -14,14 +16,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk import ratelimit
 from kb import actions
-from kb.forms import FeedbackForm
+from kb.forms import FeedbackForm, SearchForm
 from kb.models import Announcement, Article, Category, Section
 from kb.pagecache import cacheable
+from kb.search import analytics, engine
 from kb.stats import count_view
 
 TOP_PER_CATEGORY = 5
 TOP_PER_SECTION = 8
 PAGE_SIZE = 30
+SEARCH_PAGE_SIZE = 10
+SEARCH_PER_MINUTE = 60
 
 
 def _top_articles(queryset, partition, limit):
@@ -241,11 +246,80 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+def _search_limited(request, scope, limit):
+    """Apply the per-client search rate limit; a 429 response with Retry-After, or None."""
+    allowed, retry_after = ratelimit.hit(scope, ratelimit.client_ip(request), limit=limit, period=60)
+    if allowed:
+        return None
+    response = render(request, "kb/search.html", {"throttled": True, "query": ""}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def visit_id(request):
+    return request.COOKIES.get(analytics.VISIT_COOKIE) or actions.new_visitor_id()
+
+
+def remember_visit(request, response, raw):
+    if request.COOKIES.get(analytics.VISIT_COOKIE) != raw:
+        response.set_cookie(analytics.VISIT_COOKIE, raw, httponly=True, samesite="Lax", secure=request.is_secure())
+
+
 @require_GET
 def search(request):
-    """Search results page (ranking and suggestions live in `kb.search`)."""
-    from kb import search as kb_search
+    """Results page: highlighted snippets, category filter, pagination; an exact title goes straight to it."""
+    if (limited := _search_limited(request, "search", SEARCH_PER_MINUTE)) is not None:
+        return limited
+    language = get_language()
+    form = SearchForm(request.GET)
+    form.is_valid()
+    query, category, page_number = form.cleaned_query(), form.cleaned_category(), form.cleaned_page()
+    categories = list(Category.objects.all())
+    results = engine.search(
+        query, language=language, page=page_number, per_page=SEARCH_PAGE_SIZE, category_id=category and category.id
+    )
+    raw_visit = visit_id(request)
+    log = None
+    if results.query and page_number == 1 and not category:
+        log = analytics.log_search(
+            query=results.query,
+            language=language,
+            results=results.count,
+            corrected_query=results.corrected_query,
+            visit=analytics.visit_key(raw_visit),
+        )
+        if results.exact is not None:
+            analytics.record_click(log_id=log.pk, visit=log.visit, article_id=results.exact.pk, rank=1)
+            response = redirect(results.exact.get_absolute_url())
+            remember_visit(request, response, raw_visit)
+            return response
+    pages = max(1, min(math.ceil(results.count / SEARCH_PAGE_SIZE), engine.CANDIDATES // SEARCH_PAGE_SIZE))
+    response = render(
+        request,
+        "kb/search.html",
+        {
+            "query": results.query,
+            "results": results,
+            "categories": categories,
+            "category": category,
+            "page_number": page_number,
+            "pages": pages,
+            "previous_page": page_number - 1 if page_number > 1 else None,
+            "next_page": page_number + 1 if page_number < pages else None,
+            "log": log,
+        },
+    )
+    remember_visit(request, response, raw_visit)
+    return response
 
-    query = request.GET.get("q", "")
-    results = kb_search.search(query, language=get_language())
-    return render(request, "kb/search.html", {"query": query, "results": results})
+
+@require_POST
+def search_click(request):
+    """Record which result a search led to (sent by the results page as a beacon)."""
+    try:
+        log_id, article_id, rank = (int(request.POST.get(name, "")) for name in ("log", "article", "rank"))
+    except ValueError:
+        return JsonResponse({"detail": _("log, article and rank must be integers.")}, status=400)
+    visit = analytics.visit_key(request.COOKIES.get(analytics.VISIT_COOKIE, ""))
+    recorded = analytics.record_click(log_id=log_id, visit=visit, article_id=article_id, rank=rank)
+    return HttpResponse(status=204 if recorded else 404)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from kb import actions
-from kb.models import Announcement, Article, Category, Section, Tag
+from kb.models import Announcement, Article, Category, Section
 
 _seq = itertools.count(1)
 
@@ -40,10 +40,7 @@ def make_article(tags=(), user=None, **overrides):
     fields.update(overrides)
     if "section" not in fields:
         fields["section"] = make_section()
-    article = actions.save_article(Article(**fields), user=user)
-    if tags:
-        article.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tags])
-    return article
+    return actions.save_article(Article(**fields), user=user, tags=list(tags) if tags else None)
 
 
 def make_announcement(**overrides):

@@ -1,0 +1,1 @@
+"""Bilingual help-center search (see engine.py for the pipeline)."""

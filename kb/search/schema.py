@@ -1,0 +1,79 @@
+"""The database side of the full-text index, per vendor: created by migration kb/0004, checked after every migrate.
+
+PostgreSQL: generated tsvector columns over the token columns (titles weighted A, bodies D) with GIN indexes, and a
+trigram index on the vocabulary for spelling correction. SQLite: an FTS5 table over the token columns kept current by
+triggers. Either way the database updates the index in the transaction that saves the article.
+"""
+
+POSTGRES = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """ALTER TABLE kb_article ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', search_title), 'A') || setweight(to_tsvector('simple', search_body), 'D')
+    ) STORED""",
+    """ALTER TABLE kb_article ADD COLUMN IF NOT EXISTS title_vector tsvector GENERATED ALWAYS AS (
+        to_tsvector('simple', search_title)
+    ) STORED""",
+    "CREATE INDEX IF NOT EXISTS kb_article_search_vector ON kb_article USING gin (search_vector)",
+    "CREATE INDEX IF NOT EXISTS kb_article_title_vector ON kb_article USING gin (title_vector)",
+    "CREATE INDEX IF NOT EXISTS kb_searchterm_trgm ON kb_searchterm USING gin (term gin_trgm_ops)",
+]
+POSTGRES_REVERSE = [
+    "DROP INDEX IF EXISTS kb_searchterm_trgm",
+    "ALTER TABLE kb_article DROP COLUMN IF EXISTS title_vector",
+    "ALTER TABLE kb_article DROP COLUMN IF EXISTS search_vector",
+]
+
+SQLITE_TABLE = """CREATE VIRTUAL TABLE IF NOT EXISTS kb_article_fts USING fts5(
+    search_title, search_body, content='kb_article', content_rowid='id', tokenize='unicode61 remove_diacritics 0'
+)"""
+SQLITE_TRIGGERS = [
+    """CREATE TRIGGER IF NOT EXISTS kb_article_fts_insert AFTER INSERT ON kb_article BEGIN
+        INSERT INTO kb_article_fts(rowid, search_title, search_body) VALUES (new.id, new.search_title, new.search_body);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS kb_article_fts_delete AFTER DELETE ON kb_article BEGIN
+        INSERT INTO kb_article_fts(kb_article_fts, rowid, search_title, search_body)
+        VALUES ('delete', old.id, old.search_title, old.search_body);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS kb_article_fts_update AFTER UPDATE OF search_title, search_body ON kb_article BEGIN
+        INSERT INTO kb_article_fts(kb_article_fts, rowid, search_title, search_body)
+        VALUES ('delete', old.id, old.search_title, old.search_body);
+        INSERT INTO kb_article_fts(rowid, search_title, search_body) VALUES (new.id, new.search_title, new.search_body);
+    END""",
+]
+SQLITE_REVERSE = [
+    "DROP TRIGGER IF EXISTS kb_article_fts_insert",
+    "DROP TRIGGER IF EXISTS kb_article_fts_delete",
+    "DROP TRIGGER IF EXISTS kb_article_fts_update",
+    "DROP TABLE IF EXISTS kb_article_fts",
+]
+
+
+def create(schema_editor):
+    vendor = schema_editor.connection.vendor
+    for sql in POSTGRES if vendor == "postgresql" else [SQLITE_TABLE, *SQLITE_TRIGGERS] if vendor == "sqlite" else []:
+        schema_editor.execute(sql)
+
+
+def drop(schema_editor):
+    vendor = schema_editor.connection.vendor
+    for sql in POSTGRES_REVERSE if vendor == "postgresql" else SQLITE_REVERSE if vendor == "sqlite" else []:
+        schema_editor.execute(sql)
+
+
+def ensure_sqlite_triggers(using="default", **kwargs):
+    """After migrate: SQLite table rebuilds (by later migrations) drop triggers; put them back and resync the index."""
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'kb_article_fts_%'")
+        if len(cursor.fetchall()) == len(SQLITE_TRIGGERS):
+            return
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name='kb_article_fts'")
+        if not cursor.fetchone():
+            return  # not migrated that far yet
+        for sql in SQLITE_TRIGGERS:
+            cursor.execute(sql)
+        cursor.execute("INSERT INTO kb_article_fts(kb_article_fts) VALUES ('rebuild')")
