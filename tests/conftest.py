@@ -6,6 +6,11 @@ from kb import stats
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache_and_counters():
     cache.clear()
     stats.flush_views.__globals__["_pending"].clear()
