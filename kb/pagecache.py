@@ -77,10 +77,12 @@ def cacheable(view):
 class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        self.prefixes = tuple(f"/{code}/" for code, _name in settings.LANGUAGES)
 
     def __call__(self, request):
         if (
             request.method not in ("GET", "HEAD")
+            or not request.path.startswith(self.prefixes)
             or settings.SESSION_COOKIE_NAME in request.COOKIES
             or not set(request.GET).issubset(CACHEABLE_PARAMS)
         ):
