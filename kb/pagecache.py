@@ -12,7 +12,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
@@ -30,15 +30,12 @@ def next_scheduled_change(now=None):
     from kb.models import Announcement, Article
 
     now = now or timezone.now()
-    moments = [
-        Article.objects.filter(status=Article.Status.PUBLISHED, publish_at__gt=now).aggregate(m=Min("publish_at"))["m"],
-        Announcement.objects.filter(status=Announcement.Status.PUBLISHED, publish_at__gt=now).aggregate(
-            m=Min("publish_at")
-        )["m"],
-        Announcement.objects.filter(status=Announcement.Status.PUBLISHED, expires_at__gt=now).aggregate(
-            m=Min("expires_at")
-        )["m"],
-    ]
+    published = Q(status="published")
+    article = Article.objects.filter(published, publish_at__gt=now).aggregate(m=Min("publish_at"))["m"]
+    announcement = Announcement.objects.filter(published).aggregate(
+        start=Min("publish_at", filter=Q(publish_at__gt=now)), end=Min("expires_at", filter=Q(expires_at__gt=now))
+    )
+    moments = [article, announcement["start"], announcement["end"]]
     moments = [m for m in moments if m is not None]
     return min(moments) if moments else None
 

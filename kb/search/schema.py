@@ -48,9 +48,15 @@ SQLITE_REVERSE = [
 ]
 
 
+SQLITE_RESYNC = "INSERT INTO kb_article_fts(kb_article_fts) VALUES ('rebuild')"
+
+
 def create(schema_editor):
+    """Create the index; on SQLite also sync it with rows that already exist (an external-content FTS5 table must
+    match its table, or later updates fail)."""
     vendor = schema_editor.connection.vendor
-    for sql in POSTGRES if vendor == "postgresql" else [SQLITE_TABLE, *SQLITE_TRIGGERS] if vendor == "sqlite" else []:
+    statements = {"postgresql": POSTGRES, "sqlite": [SQLITE_TABLE, *SQLITE_TRIGGERS, SQLITE_RESYNC]}
+    for sql in statements.get(vendor, []):
         schema_editor.execute(sql)
 
 
@@ -76,4 +82,4 @@ def ensure_sqlite_triggers(using="default", **kwargs):
             return  # not migrated that far yet
         for sql in SQLITE_TRIGGERS:
             cursor.execute(sql)
-        cursor.execute("INSERT INTO kb_article_fts(kb_article_fts) VALUES ('rebuild')")
+        cursor.execute(SQLITE_RESYNC)

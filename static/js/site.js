@@ -1,1 +1,160 @@
 "use strict";
+// Progressive enhancement only: every page works without this file.
+
+(function () {
+  // "Was this helpful?": vote without leaving the page; after "No", offer the optional comment box.
+  function initFeedback(form) {
+    var status = form.querySelector("[role=status]");
+    var commentBox = form.querySelector("[data-feedback-comment]");
+    var textarea = form.querySelector("textarea[name=comment]");
+    var voteButtons = form.querySelectorAll("[data-vote]");
+    var busy = false;
+
+    function say(message, isError) {
+      status.textContent = message || "";
+      status.classList.toggle("is-error", Boolean(isError));
+    }
+
+    function press(value) {
+      voteButtons.forEach(function (button) {
+        button.setAttribute("aria-pressed", button.getAttribute("data-vote") === value ? "true" : "false");
+      });
+    }
+
+    function send(helpful, comment) {
+      var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+      var body = new FormData();
+      body.append("csrfmiddlewaretoken", token ? token.value : "");
+      body.append("helpful", helpful);
+      body.append("comment", comment);
+      return fetch(form.action, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": token ? token.value : "" },
+      }).then(function (response) {
+        return response.json().then(
+          function (data) { return { ok: response.ok && data.ok, data: data }; },
+          function () { return { ok: false, data: {} }; }
+        );
+      });
+    }
+
+    form.addEventListener("submit", function (event) {
+      var submitter = event.submitter;
+      if (!submitter || !window.fetch) return; // fall back to a normal POST
+      event.preventDefault();
+      if (busy) return;
+      var isComment = submitter.hasAttribute("data-feedback-send");
+      var helpful = isComment ? "no" : submitter.value;
+      var comment = isComment && textarea ? textarea.value.trim() : "";
+      if (isComment && !comment) {
+        textarea.focus();
+        return;
+      }
+      busy = true;
+      submitter.disabled = true;
+      send(helpful, comment)
+        .then(function (result) {
+          if (!result.ok) {
+            say(result.data.detail || form.getAttribute("data-error"), true);
+            return;
+          }
+          press(helpful);
+          if (isComment) {
+            commentBox.hidden = true;
+            say(form.getAttribute("data-thanks-comment"));
+          } else if (helpful === "no") {
+            commentBox.hidden = false;
+            say(form.getAttribute("data-thanks-no"));
+            textarea.focus();
+          } else {
+            commentBox.hidden = true;
+            say(form.getAttribute("data-thanks"));
+          }
+        })
+        .catch(function () {
+          say(form.getAttribute("data-error"), true);
+        })
+        .then(function () {
+          busy = false;
+          submitter.disabled = false;
+        });
+    });
+  }
+
+  // Table of contents: mark the heading being read.
+  function initToc() {
+    var links = document.querySelectorAll(".toc a[href^='#']");
+    if (!links.length || !("IntersectionObserver" in window)) return;
+    var byId = {};
+    links.forEach(function (link) {
+      var id = decodeURIComponent(link.getAttribute("href").slice(1));
+      (byId[id] = byId[id] || []).push(link);
+    });
+    var headings = Object.keys(byId)
+      .map(function (id) { return document.getElementById(id); })
+      .filter(Boolean);
+    var visible = new Set();
+
+    function mark() {
+      var current = null;
+      headings.forEach(function (heading) {
+        if (visible.has(heading) && current === null) current = heading;
+      });
+      if (current === null) {
+        // Between headings: the last one scrolled past is the section being read.
+        headings.forEach(function (heading) {
+          if (heading.getBoundingClientRect().top < 120) current = heading;
+        });
+      }
+      links.forEach(function (link) { link.removeAttribute("aria-current"); });
+      if (current) byId[current.id].forEach(function (link) { link.setAttribute("aria-current", "true"); });
+    }
+
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) visible.add(entry.target);
+        else visible.delete(entry.target);
+      });
+      mark();
+    }, { rootMargin: "-70px 0px -55% 0px" });
+    headings.forEach(function (heading) { observer.observe(heading); });
+
+    // On phones, close the inline contents once a heading was chosen.
+    document.querySelectorAll(".toc-inline details").forEach(function (details) {
+      details.addEventListener("click", function (event) {
+        if (event.target.closest("a")) details.open = false;
+      });
+    });
+  }
+
+  // Search results: report which result was opened, as a beacon so following the link never waits for it.
+  function initClickLog(form) {
+    var log = form.querySelector("input[name=log]");
+    var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+    if (!log || !log.value || !token || !navigator.sendBeacon) return;
+    function report(event) {
+      if (event.type === "auxclick" && event.button !== 1) return;
+      var link = event.target.closest("a[data-article][data-rank]");
+      if (!link) return;
+      var body = new FormData();
+      body.append("csrfmiddlewaretoken", token.value);
+      body.append("log", log.value);
+      body.append("article", link.getAttribute("data-article"));
+      body.append("rank", link.getAttribute("data-rank"));
+      navigator.sendBeacon(form.action, body);
+    }
+    document.addEventListener("click", report);
+    document.addEventListener("auxclick", report);
+  }
+
+  function init() {
+    document.querySelectorAll("form[data-feedback]").forEach(initFeedback);
+    document.querySelectorAll("form[data-click-log]").forEach(initClickLog);
+    initToc();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,4 +1,5 @@
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -272,7 +273,21 @@ def test_search_page_and_api_run_a_constant_number_of_queries(client, django_ass
         make_article(section=section, slug=f"fee-{n}", title=f"提币手续费 {n}", body="手续费说明")
         make_article(section=section, slug=f"fee-{n}", language="en", title=f"Withdrawal fee {n}", body="fee")
     client.get("/api/v1/search/", {"q": "warm up"})
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         assert client.get("/zh-hans/search/", {"q": "提币手续费"}).status_code == 200
     with django_assert_num_queries(9):
         assert client.get("/api/v1/search/", {"q": "提币手续费", "lang": "zh-hans"}).status_code == 200
+
+
+def test_imported_and_generated_articles_are_searchable_by_their_tags(tmp_path):
+    make_section()
+    line = {"slug": "imported", "language": "zh-hans", "title": "导入的文章", "body": "正文", "category": "分类",
+            "tags": ["资金费率"]}  # fmt: skip
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps(line, ensure_ascii=False), encoding="utf-8")
+    call_command("import_articles", str(source), "--quiet", stdout=io.StringIO(), stderr=io.StringIO())
+    assert "imported" in slugs(engine.search("资金费率", language="zh-hans"))
+    call_command("generate_demo_data", "--articles", "3", "--seed", "1", stdout=io.StringIO(), stderr=io.StringIO())
+    generated = Article.objects.filter(slug__startswith="gen-").prefetch_related("tags")
+    for article in generated:
+        assert all(tokenize.index_text(tag.name) in article.search_body for tag in article.tags.all())
