@@ -74,7 +74,8 @@ def cacheable(view):
 class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.prefixes = tuple(f"/{code}/" for code, _name in settings.LANGUAGES)
+        # With the cache off (KB_PAGE_CACHE=0) no path matches, so every request is rendered.
+        self.prefixes = tuple(f"/{code}/" for code, _name in settings.LANGUAGES) if settings.KB_PAGE_CACHE else ()
 
     def __call__(self, request):
         if (

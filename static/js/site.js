@@ -149,7 +149,102 @@
     document.addEventListener("auxclick", report);
   }
 
+  // As-you-type suggestions: titles of the best matches once 2 Chinese characters or 3 letters are typed.
+  var SUGGEST_URL = "/api/v1/search/suggest/";
+  var CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/g;
+  var LATIN = /[A-Za-z0-9]/g;
+  var suggestCount = 0;
+
+  function longEnough(text) {
+    return (text.match(CJK) || []).length >= 2 || (text.match(LATIN) || []).length >= 3;
+  }
+
+  function initSuggest(input) {
+    var form = input.form;
+    if (!form || !window.fetch) return;
+    var id = "suggestions-" + ++suggestCount;
+    var list = document.createElement("ul");
+    list.id = id;
+    list.className = "suggestions";
+    list.setAttribute("role", "listbox");
+    list.hidden = true;
+    form.appendChild(list);
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", id);
+    input.setAttribute("aria-expanded", "false");
+    var timer = null;
+    var pending = null;
+    var active = -1;
+
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+      active = -1;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function show(items) {
+      list.textContent = "";
+      active = -1;
+      items.forEach(function (item, index) {
+        var li = document.createElement("li");
+        li.id = id + "-" + index;
+        li.setAttribute("role", "option");
+        var link = document.createElement("a");
+        link.href = item.url;
+        link.textContent = item.title;
+        link.tabIndex = -1;
+        li.appendChild(link);
+        list.appendChild(li);
+      });
+      list.hidden = items.length === 0;
+      input.setAttribute("aria-expanded", items.length ? "true" : "false");
+    }
+
+    function move(step) {
+      var options = list.querySelectorAll("[role=option]");
+      if (!options.length) return;
+      if (active >= 0) options[active].removeAttribute("aria-selected");
+      active = (active + step + options.length) % options.length;
+      options[active].setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", options[active].id);
+    }
+
+    function lookup() {
+      var text = input.value.trim();
+      if (!longEnough(text)) return close();
+      if (pending) pending.abort();
+      pending = new AbortController();
+      var url = SUGGEST_URL + "?q=" + encodeURIComponent(text) + "&lang=" + encodeURIComponent(document.documentElement.lang);
+      fetch(url, { headers: { Accept: "application/json" }, signal: pending.signal, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+        .then(function (data) { if (input.value.trim() === text) show(data.suggestions || []); })
+        .catch(function () {});
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(lookup, 200);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (list.hidden) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        move(event.key === "ArrowDown" ? 1 : -1);
+      } else if (event.key === "Enter" && active >= 0) {
+        event.preventDefault();
+        window.location.href = list.querySelectorAll("[role=option] a")[active].href;
+      } else if (event.key === "Escape") {
+        close();
+      }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 150); });
+  }
+
   function init() {
+    document.querySelectorAll("input[data-suggest]").forEach(initSuggest);
     document.querySelectorAll("form[data-feedback]").forEach(initFeedback);
     document.querySelectorAll("form[data-click-log]").forEach(initClickLog);
     initToc();

@@ -228,6 +228,24 @@ def test_opening_a_search_result_reports_the_click(pages, content):
     assert rank > 1
 
 
+def test_typing_in_the_search_box_suggests_titles_and_the_keyboard_picks_one(pages, content):
+    page = pages.open("/zh-hans/")
+    box = page.locator(".hero input[type=search]")
+    box.press_sequentially("充", delay=50)
+    page.wait_for_timeout(400)
+    expect(page.locator(".hero .suggestions")).to_be_hidden()
+    box.press_sequentially("值", delay=50)
+    options = page.locator(".hero .suggestions [role=option]")
+    expect(options.first).to_be_visible()
+    assert "如何充值数字资产" in options.all_inner_texts()
+    assert box.get_attribute("aria-expanded") == "true"
+    titles = options.all_inner_texts()
+    box.press("ArrowDown")
+    box.press("Enter")
+    page.wait_for_url("**/articles/**")
+    assert page.locator("h1").inner_text() == titles[0]
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_missing_pages_are_a_friendly_404_in_each_language(pages, content, language):
     pages.allow("status of 404")
