@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator, format_lazy
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.markdown import render_markdown
@@ -569,5 +569,9 @@ class ArticleFeedbackAdmin(admin.ModelAdmin):
     def comment_excerpt(self, obj):
         return Truncator(obj.comment).chars(120)
 
+
+# Admin strings new in this Django release that its own catalogues do not translate yet; ours do.
+gettext_noop("- Select an option -")
+gettext_noop("Filter by %(field_name)s")
 
 from kb.search import admin as search_admin  # noqa: E402, F401  (registers the search models)

@@ -1,8 +1,23 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.test import Client
+from django.utils import translation
 
 from kb import stats
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Messages produced outside a request (commands, actions) in English, so assertions read the source text."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client():
+    """A test client whose browser prefers English (pages under /zh-hans/ are still Chinese: the URL decides)."""
+    return Client(headers={"accept-language": "en"})
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from datetime import datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -32,11 +33,12 @@ class BestBetAdmin(admin.ModelAdmin):
 
 class PeriodForm(forms.Form):
     PERIODS = [("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 days")), ("custom", _("Dates"))]
-    period = forms.ChoiceField(choices=PERIODS, required=False, initial="30")
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    language = forms.ChoiceField(required=False, choices=[("", _("All languages")), *SynonymGroup._meta.get_field(
-        "language").choices[1:]])  # fmt: skip
+    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False, initial="30")
+    start = forms.DateField(label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("End date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    language = forms.ChoiceField(
+        label=_("Language"), required=False, choices=[("", _("All languages")), *settings.LANGUAGES]
+    )
 
     def clean(self):
         data = super().clean()
