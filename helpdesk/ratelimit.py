@@ -4,6 +4,8 @@ import time
 
 from django.core.cache import cache
 
+clock = time.time  # the window clock (tests hold it still)
+
 
 def client_ip(request):
     """The client address as the server saw it (set REMOTE_ADDR correctly behind a proxy)."""
@@ -12,7 +14,7 @@ def client_ip(request):
 
 def hit(scope, ident, *, limit, period):
     """Count one hit for `ident` in `scope`; return (allowed, seconds until the window resets)."""
-    window = int(time.time() // period)
+    window = int(clock() // period)
     key = f"rl:{scope}:{ident}:{window}"
     if cache.add(key, 1, timeout=period + 1):
         count = 1
@@ -22,5 +24,5 @@ def hit(scope, ident, *, limit, period):
         except ValueError:  # expired between add and incr
             cache.add(key, 1, timeout=period + 1)
             count = 1
-    retry_after = max(1, int((window + 1) * period - time.time()))
+    retry_after = max(1, int((window + 1) * period - clock()))
     return count <= limit, retry_after

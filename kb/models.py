@@ -100,7 +100,7 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(language=language)
 
     def for_list(self):
-        return self.select_related("section__category").defer("body", "body_html", "toc")
+        return self.select_related("section__category").defer(*Article.HEAVY_FIELDS)
 
     def with_outdated(self):
         """Annotate `outdated`: a translation whose source changed after the translation was last brought in line."""
@@ -165,7 +165,11 @@ class Article(models.Model):
         constraints = [models.UniqueConstraint(fields=["language", "slug"], name="kb_article_unique_language_slug")]
         indexes = [
             models.Index(fields=["language", "status", "publish_at"], name="kb_article_visible"),
-            models.Index(fields=["section", "language", "status", "position"], name="kb_article_section_list"),
+            models.Index(
+                fields=["section", "language", "status", "-promoted", "position", "id"], name="kb_article_section_list"
+            ),
+            # Search candidates and "top articles": the most popular matches first, without sorting every match.
+            models.Index(fields=["language", "status", "-promoted", "-view_count", "-id"], name="kb_article_popular"),
             models.Index(fields=["updated_at"], name="kb_article_updated"),
         ]
         permissions = [("publish_article", _("Can publish and archive articles"))]
@@ -173,6 +177,7 @@ class Article(models.Model):
         verbose_name_plural = _("articles")
 
     CONTENT_FIELDS = ("title", "summary", "body")
+    HEAVY_FIELDS = ("body", "body_html", "toc", "search_title", "search_body")
 
     def __str__(self):
         return self.title

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from kb.stats import count_view
 
+clock = time.time  # seconds; tests move it
 VERSION_KEY = "kb:content-version"
 CSRF_PLACEHOLDER = "__HD_CSRF_TOKEN__"
 _CSRF_BYTES = CSRF_PLACEHOLDER.encode()
@@ -54,7 +55,7 @@ def bump_after_commit():
 
 def current_state():
     state = cache.get(VERSION_KEY)
-    if state is None or (state[1] is not None and time.time() >= state[1]):
+    if state is None or (state[1] is not None and clock() >= state[1]):
         state = bump_content_version()
     return state
 
@@ -103,7 +104,7 @@ class PageCacheMiddleware:
         ):
             timeout = settings.KB_PAGE_CACHE_SECONDS
             if change_at is not None:
-                timeout = max(1, min(timeout, int(change_at - time.time())))
+                timeout = max(1, min(timeout, int(change_at - clock())))
             has_csrf = getattr(request, "csrf_placeholder", False)
             entry = (response.content, response["Content-Type"], getattr(response, "counted_article", None), has_csrf)
             cache.set(key, entry, timeout)

@@ -1,10 +1,12 @@
 """Public help-center pages: parse, query, render. Anonymous responses go through the page cache."""
 
 import math
+from collections import Counter
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import F, Window
+from django.db import connection
+from django.db.models import Exists, F, OrderBy, OuterRef, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,12 +31,33 @@ SEARCH_PAGE_SIZE = 10
 SEARCH_PER_MINUTE = 60
 
 
-def _top_articles(queryset, partition, limit):
-    """The first `limit` articles of each partition (category or section), in one query."""
-    ranked = queryset.annotate(
-        rank=Window(RowNumber(), partition_by=[F(partition)], order_by=[F("promoted").desc(), "position", "id"])
-    )
-    return ranked.filter(rank__lte=limit)
+def _top_articles(queryset, field, keys, ordering, limit):
+    """The first `limit` articles for each key of `field` (a category or section), in one query.
+
+    On PostgreSQL a UNION of one part per key: each walks an index in `ordering` and stops after `limit` rows, so the
+    cost does not grow with the corpus.
+    """
+    if not keys:
+        return {}
+    if connection.features.supports_slicing_ordering_in_compound:
+        parts = [queryset.filter(**{field: key}).order_by(*ordering)[:limit] for key in keys]
+        rows = parts[0].union(*parts[1:], all=True)
+    else:  # SQLite: no LIMIT inside UNION parts; rank within each key instead (it sorts every visible row)
+        order = [OrderBy(F(name.lstrip("-")), descending=name.startswith("-")) for name in ordering]
+        rows = (
+            queryset.filter(**{f"{field}__in": keys})
+            .annotate(rank=Window(RowNumber(), partition_by=[F(field)], order_by=order))
+            .filter(rank__lte=limit)
+        )
+    grouped = {}
+    for article in rows:
+        grouped.setdefault(getattr(article, field), []).append(article)
+    return grouped
+
+
+RELATED_POOL = 20
+TOP_ORDER = ("-promoted", "-view_count", "-id")
+SECTION_ORDER = ("-promoted", "position", "id")
 
 
 def _home_url(language):
@@ -51,9 +74,15 @@ def _visible(language):
 def home(request):
     language = get_language()
     categories = list(Category.objects.all())
-    grouped = {}
-    for article in _top_articles(_visible(language), "section__category_id", TOP_PER_CATEGORY):
-        grouped.setdefault(article.section.category_id, []).append(article)
+    grouped = _top_articles(
+        _visible(language).annotate(category_id=F("section__category_id")),
+        "category_id",
+        [c.id for c in categories],
+        TOP_ORDER,
+        TOP_PER_CATEGORY,
+    )
+    for articles in grouped.values():
+        articles.sort(key=lambda a: (not a.promoted, -a.view_count, -a.id))
     return render(
         request,
         "kb/home.html",
@@ -71,9 +100,9 @@ def category(request, slug):
     language = get_language()
     category = get_object_or_404(Category, slug=slug)
     sections = list(category.sections.all())
-    grouped = {}
-    for article in _top_articles(_visible(language).filter(section__category=category), "section_id", TOP_PER_SECTION):
-        grouped.setdefault(article.section_id, []).append(article)
+    grouped = _top_articles(_visible(language), "section_id", [s.id for s in sections], SECTION_ORDER, TOP_PER_SECTION)
+    for articles in grouped.values():
+        articles.sort(key=lambda a: (not a.promoted, a.position, a.id))
     return render(
         request,
         "kb/category.html",
@@ -89,31 +118,34 @@ def category(request, slug):
 @cacheable
 def section(request, category_slug, slug):
     section = get_object_or_404(Section.objects.select_related("category"), category__slug=category_slug, slug=slug)
-    articles = _visible(get_language()).filter(section=section).order_by("-promoted", "position", "id")
+    articles = _visible(get_language()).filter(section=section).order_by(*SECTION_ORDER)
     page = Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "kb/section.html", {"section": section, "category": section.category, "page": page})
 
 
 def _related(article, limit=5):
-    """Published articles of the same language sharing tags, then from the same section."""
+    """Published articles of the same language that share the most tags, drawn from the same section and from the
+    most popular articles sharing a tag; ties go to the same section, then to popularity."""
     base = (
         Article.objects.published()
         .in_language(article.language)
         .exclude(pk=article.pk)
-        .only("slug", "language", "title")
+        .only("slug", "language", "title", "section_id", "promoted", "view_count")
     )
-    tag_ids = [tag.id for tag in article.tags.all()]
-    related = []
+    tag_ids = {tag.id for tag in article.tags.all()}
+    candidates = {a.pk: a for a in base.filter(section_id=article.section_id).order_by(*SECTION_ORDER)[:RELATED_POOL]}
     if tag_ids:
-        related = list(base.filter(tags__in=tag_ids).distinct().order_by("-view_count", "id")[:limit])
-    if len(related) < limit:
-        seen = [a.pk for a in related]
-        related += list(
-            base.filter(section_id=article.section_id)
-            .exclude(pk__in=seen)
-            .order_by("position", "id")[: limit - len(related)]
-        )
-    return related
+        sharing = Exists(Article.tags.through.objects.filter(article_id=OuterRef("pk"), tag_id__in=tag_ids))
+        candidates.update((a.pk, a) for a in base.filter(sharing).order_by(*TOP_ORDER)[:RELATED_POOL])
+    links = Article.tags.through.objects.filter(article_id__in=candidates, tag_id__in=tag_ids).values_list(
+        "article_id", flat=True
+    )
+    shared = Counter(links) if tag_ids else Counter()
+
+    def rank(other):
+        return (-shared[other.pk], other.section_id != article.section_id, not other.promoted, -other.view_count)
+
+    return sorted(candidates.values(), key=rank)[:limit]
 
 
 @require_GET

@@ -21,6 +21,12 @@ def client():
 
 
 @pytest.fixture(autouse=True)
+def _rate_limit_window(monkeypatch):
+    """Rate-limit windows are fixed by the clock; hold it still so a test never straddles two windows."""
+    monkeypatch.setattr("helpdesk.ratelimit.clock", lambda: 1_800_000_000.0)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

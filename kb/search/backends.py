@@ -1,21 +1,25 @@
 """Candidate retrieval and spelling correction, one class per database; both take the same query groups.
 
 A query is a list of groups; a group is a list of alternatives; an alternative is a tuple of tokens (one token, or
-a phrase). Retrieval returns (article id, database rank) best first, limited to published articles in the given
-languages (and category), matching all groups ("and") or any group ("or").
+a phrase). Retrieval returns the ids of published articles in the given languages (and category) that match all
+groups ("and") or any group ("or"): at most `limit` title matches and `limit` body matches, and whether more
+matched than that. The engine ranks them; the database only has to find them cheaply.
 """
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kb.search.spelling import CANDIDATE_SIMILARITY, TrigramIndex
 
 
 class Backend:
-    def candidates(self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False):
-        raise NotImplementedError
+    def candidates(
+        self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False, dense=False
+    ):
+        """([article id, …], saturated): title matches, then body matches; `saturated` if more matched.
 
-    def count(self, groups, *, languages, mode, category_id=None, cap=1000):
+        `dense` says the words are common enough that most articles may match (from the vocabulary's counts).
+        """
         raise NotImplementedError
 
     def spelling_candidates(self, word):
@@ -40,9 +44,7 @@ class Backend:
 
 
 class PostgresBackend(Backend):
-    """tsvector columns generated from the token columns, GIN-indexed; pg_trgm for spelling."""
-
-    WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D (bodies) … A (titles)
+    """tsvector columns generated from the token columns (GIN-indexed); pg_trgm for spelling."""
 
     @staticmethod
     def tsquery(groups, mode, prefix_last=False):
@@ -55,27 +57,55 @@ class PostgresBackend(Backend):
             alternatives = []
             for alternative in group:
                 tokens = [lexeme(t, prefix and i == len(alternative) - 1) for i, t in enumerate(alternative)]
-                alternatives.append(tokens[0] if len(tokens) == 1 else "(" + " <-> ".join(tokens) + ")")
+                # A phrase is searched as all of its words: the GIN index answers that exactly, without reading
+                # any vector; the engine's ranking rewards the words standing together.
+                alternatives.append(tokens[0] if len(tokens) == 1 else "(" + " & ".join(tokens) + ")")
             parts.append("(" + " | ".join(alternatives) + ")")
         return (" & " if mode == "and" else " | ").join(parts)
 
-    def candidates(self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False):
-        vector = "a.title_vector" if title_only else "a.search_vector"
-        filters, params = self._filters(languages, category_id)
-        sql = (
-            f"SELECT a.id, ts_rank_cd('{self.WEIGHTS}', {vector}, q.q) AS rank "
-            f"FROM kb_article a, to_tsquery('simple', %s) AS q(q) WHERE {vector} @@ q.q{filters} "
-            "ORDER BY rank DESC, a.id LIMIT %s"
-        )
-        return self._fetch(sql, [self.tsquery(groups, mode, prefix_last), *params, limit])
+    # Ranking every match would read every matching vector (most of a large corpus for a common word), so the
+    # database only finds candidates and the engine ranks them. Both sources go through the GIN indexes only
+    # (bitmap scans; other plans are switched off for the transaction), which answer the query exactly without
+    # reading any vector, and each reads a bounded number of rows:
+    # - titles: up to TITLE_CAP matches with the small columns needed to pick the most popular `limit`; past that,
+    #   title matches are dense, and walking the (language, status, promoted, views) index finds `limit` quickly;
+    # - bodies: up to BODY_CAP matches (when there are more, these are a sample; titles carry the ranking then).
+    # When the vocabulary says the words are common (`dense`), collecting body matches through GIN would itself cost
+    # tens of milliseconds (long posting lists), so bodies walk the popularity index and stop early instead.
+    # (Titles always start from their own GIN index: title posting lists are short.)
+    TITLE_CAP = 3000
+    BODY_CAP = 300
+    DENSE_BODY_LIMIT = 20
+    ORDER = " ORDER BY a.promoted DESC, a.view_count DESC, a.id DESC LIMIT %s"
 
-    def count(self, groups, *, languages, mode, category_id=None, cap=1000):
+    def candidates(
+        self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False, dense=False
+    ):
         filters, params = self._filters(languages, category_id)
-        sql = (
-            "SELECT count(*) FROM (SELECT 1 FROM kb_article a, to_tsquery('simple', %s) AS q(q) "
-            f"WHERE a.search_vector @@ q.q{filters} LIMIT %s) AS matches"
-        )
-        return self._fetch(sql, [self.tsquery(groups, mode), *params, cap])[0][0]
+        query = self.tsquery(groups, mode, prefix_last)
+        source = "SELECT a.id, a.promoted, a.view_count FROM kb_article a, to_tsquery('simple', %s) AS q(q) "
+        title_cap, body_cap = min(self.TITLE_CAP, 30 * limit), min(self.BODY_CAP, 6 * limit)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute(f"{source}WHERE a.title_vector @@ q.q{filters} LIMIT %s", [query, *params, title_cap])
+            titles = cursor.fetchall()
+            bodies = []
+            if not title_only and not dense:
+                cursor.execute(f"{source}WHERE a.search_vector @@ q.q{filters} LIMIT %s", [query, *params, body_cap])
+                bodies = cursor.fetchall()
+        saturated = dense or len(titles) >= title_cap or len(bodies) >= body_cap
+        if len(titles) >= title_cap:
+            titles = self._fetch(f"{source}WHERE a.title_vector @@ q.q{filters}{self.ORDER}", [query, *params, limit])
+        if dense and not title_only:
+            bodies = self._fetch(
+                f"{source}WHERE a.search_vector @@ q.q{filters}{self.ORDER}",
+                [query, *params, min(limit, self.DENSE_BODY_LIMIT)],
+            )
+        ids = [row[0] for row in sorted(titles, key=_popularity)[:limit]]
+        seen = set(ids)
+        ids += [row[0] for row in sorted(bodies, key=_popularity) if row[0] not in seen][:limit]
+        return ids, saturated
 
     def spelling_candidates(self, word):
         with connection.cursor() as cursor:
@@ -86,6 +116,11 @@ class PostgresBackend(Backend):
                 [word, word],
             )
             return cursor.fetchall()
+
+
+def _popularity(row):
+    """Sort key for (id, promoted, views) rows: promoted first, then most viewed, then newest."""
+    return (not row[1], -row[2], -row[0])
 
 
 class SqliteBackend(Backend):
@@ -101,22 +136,16 @@ class SqliteBackend(Backend):
         expression = (" AND " if mode == "and" else " OR ").join(parts)
         return "search_title : (" + expression + ")" if title_only else expression
 
-    def candidates(self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False):
+    def candidates(
+        self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False, dense=False
+    ):
         filters, params = self._filters(languages, category_id)
         sql = (
-            "SELECT a.id, -bm25(kb_article_fts, 10.0, 1.0) AS rank FROM kb_article_fts f "
-            f"JOIN kb_article a ON a.id = f.rowid WHERE kb_article_fts MATCH %s{filters} "
-            "ORDER BY rank DESC, a.id LIMIT %s"
+            "SELECT a.id FROM kb_article_fts f JOIN kb_article a ON a.id = f.rowid "
+            f"WHERE kb_article_fts MATCH %s{filters} ORDER BY bm25(kb_article_fts, 10.0, 1.0), a.id LIMIT %s"
         )
-        return self._fetch(sql, [self.match(groups, mode, title_only, prefix_last), *params, limit])
-
-    def count(self, groups, *, languages, mode, category_id=None, cap=1000):
-        filters, params = self._filters(languages, category_id)
-        sql = (
-            "SELECT count(*) FROM (SELECT 1 FROM kb_article_fts f JOIN kb_article a ON a.id = f.rowid "
-            f"WHERE kb_article_fts MATCH %s{filters} LIMIT %s)"
-        )
-        return self._fetch(sql, [self.match(groups, mode), *params, cap])[0][0]
+        rows = self._fetch(sql, [self.match(groups, mode, title_only, prefix_last), *params, 2 * limit])
+        return [row[0] for row in rows], len(rows) >= 2 * limit
 
     def spelling_candidates(self, word):
         return TrigramIndex.current().candidates(word)

@@ -21,8 +21,15 @@ from kb.models import Article, SearchTerm
 from kb.search import snippets, spelling, synonyms, tokenize
 from kb.search.backends import backend
 
-CANDIDATES = 200
+CANDIDATES = 50  # per source (title matches, body matches)
 MIN_AND_RESULTS = 5
+# Above this many possible matches, take the most popular matches instead of collecting all (see backends).
+DENSE_MATCHES = 20_000
+SUGGEST_CANDIDATES = 30
+RANKING_FIELDS = (
+    "slug", "language", "title", "summary", "promoted", "view_count", "helpful_yes", "helpful_no", "search_title",
+    "search_body", "section__slug", "section__names", "section__category__slug", "section__category__names",
+)  # fmt: skip
 OTHER_LANGUAGE_RESULTS = 5
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # Words this short are too ambiguous to "correct" (kyc, api, otc…).
@@ -42,6 +49,7 @@ class Group:
     alternatives: set
     cjk: bool = False
     df: int = 0
+    matches: int = 0  # at most this many articles contain any alternative (the sum of their frequencies)
 
 
 @dataclass
@@ -60,6 +68,7 @@ class Results:
     language: str
     corrected_query: str = ""
     count: int = 0
+    more: bool = False
     hits: list = field(default_factory=list)
     other_hits: list = field(default_factory=list)
     exact: Article | None = None
@@ -99,7 +108,9 @@ def understand(query, language):
     frequencies = _document_frequencies(groups)
     corrected = False
     for group in groups:
-        group.df = max((frequencies.get(alt[0], 0) for alt in group.alternatives if len(alt) == 1), default=1)
+        singles = [frequencies.get(alt[0], 0) for alt in group.alternatives if len(alt) == 1]
+        group.df = max(singles, default=1)
+        group.matches = sum(singles) or group.df
         if group.df or len(group.alternatives) > 1:
             continue
         (word,) = next(iter(group.alternatives))
@@ -108,12 +119,13 @@ def understand(query, language):
             if parts:
                 group.alternatives = {(w,) for w in parts}
                 group.df = max(_df(w) for w in parts)
+                group.matches = group.df
         elif len(group.surface) >= MIN_CORRECTABLE and group.surface.isalpha():
             match = spelling.choose(group.surface, backend().spelling_candidates(group.surface))
             if match:
                 replacement = tokenize.stem(match)
                 group.alternatives = {(replacement,)} | table.get((replacement,), set())
-                group.df = max(_df(replacement), 1)
+                group.df = group.matches = max(_df(replacement), 1)
                 group.surface = match
                 corrected = True
     corrected_query = " ".join(g.surface for g in groups) if corrected else ""
@@ -137,7 +149,7 @@ def relax(groups):
         frequencies = _document_frequencies(loose)
         for group in loose:
             if not group.df:
-                group.df = frequencies.get(next(iter(group.alternatives))[0], 0)
+                group.df = group.matches = frequencies.get(next(iter(group.alternatives))[0], 0)
         loose = [group for group in loose if group.df]
     return loose
 
@@ -162,13 +174,13 @@ def search(query, *, language, page=1, per_page=10, category_id=None, with_snipp
     searchable = [g for g in groups if g.df > 0]
     bets = _best_bets(query, language)
     others = [code for code, _name in settings.LANGUAGES if code != language]
-    ranked, count = _ranked(searchable, [language], category_id) if searchable else ([], 0)
+    ranked, results.more = _ranked(searchable, [language], category_id) if searchable else ([], False)
     ranked = _with_best_bets(bets, ranked)
-    results.count = max(count, len(ranked))
+    results.count = len(ranked)
     start = (page - 1) * per_page
     results.hits = ranked[start : start + per_page]
     if page == 1 and searchable and others:
-        results.other_hits = _ranked(searchable, others, category_id, limit=OTHER_LANGUAGE_RESULTS)[0][
+        results.other_hits = _ranked(searchable, others, category_id, OTHER_LANGUAGE_RESULTS, loosen=False)[0][
             :OTHER_LANGUAGE_RESULTS
         ]
     for number, hit in enumerate(results.hits, start=start + 1):
@@ -192,29 +204,41 @@ def _alternatives(groups):
     return [sorted(group.alternatives) for group in groups]
 
 
-def _ranked(groups, languages, category_id, limit=CANDIDATES):
-    """Candidates from the database (all groups, then any group if too few), re-ranked; plus the match count."""
+def _ranked(groups, languages, category_id, limit=CANDIDATES, loosen=True):
+    """Candidates from the database (all groups; if too few, any group with compounds split), re-ranked here.
+
+    Returns (hits best first, whether more matched than were ranked).
+    """
     engine = backend()
-    alternatives = _alternatives(groups)
-    rows = engine.candidates(alternatives, languages=languages, mode="and", limit=limit, category_id=category_id)
-    mode = "and"
-    if len(rows) < MIN_AND_RESULTS:
+    ids, saturated = engine.candidates(
+        _alternatives(groups),
+        languages=languages,
+        mode="and",
+        limit=limit,
+        category_id=category_id,
+        dense=min(g.matches for g in groups) > DENSE_MATCHES,
+    )
+    if loosen and len(ids) < MIN_AND_RESULTS:
         loose = relax(groups)
         if len(loose) > 1:
-            groups, alternatives, mode = loose, _alternatives(loose), "or"
-            seen = {row[0] for row in rows}
-            more = engine.candidates(alternatives, languages=languages, mode="or", limit=limit, category_id=category_id)
-            rows += [row for row in more if row[0] not in seen]
-    if not rows:
-        return [], 0
-    count = len(rows) if len(rows) < limit else engine.count(alternatives, languages=languages, mode=mode)
-    articles = (
-        Article.objects.select_related("section__category").defer("body_html", "toc").in_bulk([row[0] for row in rows])
-    )
+            groups = loose
+            more, saturated = engine.candidates(
+                _alternatives(loose),
+                languages=languages,
+                mode="or",
+                limit=limit,
+                category_id=category_id,
+                dense=sum(g.matches for g in loose) > DENSE_MATCHES,
+            )
+            seen = set(ids)
+            ids += [pk for pk in more if pk not in seen]
+    if not ids:
+        return [], False
+    articles = Article.objects.select_related("section__category").only(*RANKING_FIELDS).in_bulk(ids)
     total_docs = _corpus_size()
-    hits = [Hit(article=articles[row[0]], score=score(articles[row[0]], groups, total_docs)) for row in rows]
+    hits = [Hit(article=articles[pk], score=score(articles[pk], groups, total_docs)) for pk in ids if pk in articles]
     hits.sort(key=lambda hit: (-hit.score, -hit.article.view_count, hit.article.pk))
-    return hits, count
+    return hits, saturated
 
 
 def _corpus_size():
@@ -227,10 +251,10 @@ def _corpus_size():
     return size
 
 
-def score(article, groups, total_docs):
+def score(article, groups, total_docs, title_only=False):
     """Relevance of one article to the query groups: rarer words weigh more, titles far more than bodies."""
     title = article.search_title.split()
-    body = article.search_body.split()
+    body = [] if title_only else article.search_body.split()
     title_set, body_set = set(title), set(body)
     body_length = max(len(body), 1)
     total = 0.0
@@ -309,7 +333,7 @@ def _best_bets(query, language):
         Article.objects.published()
         .filter(Q(best_bets__query=folded) & Q(best_bets__language=language))
         .select_related("section__category")
-        .defer("body_html", "toc")
+        .only(*RANKING_FIELDS)
         .order_by("best_bets__position")
     )
 
@@ -330,16 +354,19 @@ def suggest(query, *, language, limit=6):
     groups, _corrected = understand(query, language)
     if not groups:
         return []
-    rows = backend().candidates(
+    ids, _saturated = backend().candidates(
         _alternatives(groups),
         languages=[language],
         mode="and",
-        limit=limit,
+        limit=SUGGEST_CANDIDATES,
         title_only=True,
         prefix_last=not groups[-1].cjk,
     )
-    articles = Article.objects.only("slug", "language", "title").in_bulk([row[0] for row in rows])
-    return [articles[row[0]] for row in rows if row[0] in articles]
+    articles = Article.objects.only("slug", "language", "title", "promoted", "view_count", "helpful_yes",
+                                    "helpful_no", "search_title").in_bulk(ids)  # fmt: skip
+    total_docs = _corpus_size()
+    ranked = sorted(articles.values(), key=lambda a: (-score(a, groups, total_docs, title_only=True), a.pk))
+    return ranked[:limit]
 
 
 def _long_enough(query):

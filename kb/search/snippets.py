@@ -3,7 +3,7 @@
 import html
 import re
 
-from django.utils.html import escape, strip_tags
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from kb.search import tokenize
@@ -12,8 +12,12 @@ WORD_RE = re.compile(r"[A-Za-z0-9]+")
 SNIPPET_CHARS = 160
 
 
+TAG_RE = re.compile(r"<[^>]*>")
+
+
 def plain_text(body_html):
-    return " ".join(html.unescape(strip_tags(body_html)).split())
+    """Text of sanitised (well-formed) HTML: tags dropped, entities decoded, white space folded."""
+    return " ".join(html.unescape(TAG_RE.sub(" ", body_html)).split())
 
 
 def _spans(text, groups):

@@ -29,7 +29,7 @@ def clock(monkeypatch):
     clock = Clock()
     real_now, real_time = timezone.now, time.time
     monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(seconds=clock.offset))
-    monkeypatch.setattr("kb.pagecache.time.time", lambda: real_time() + clock.offset)
+    monkeypatch.setattr("kb.pagecache.clock", lambda: real_time() + clock.offset)
     return clock
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from kb import actions
@@ -273,9 +274,11 @@ def test_search_page_and_api_run_a_constant_number_of_queries(client, django_ass
         make_article(section=section, slug=f"fee-{n}", title=f"提币手续费 {n}", body="手续费说明")
         make_article(section=section, slug=f"fee-{n}", language="en", title=f"Withdrawal fee {n}", body="fee")
     client.get("/api/v1/search/", {"q": "warm up"})
-    with django_assert_num_queries(14):
+    # PostgreSQL adds a savepoint and two planner settings around each candidate lookup (see kb/search/backends.py).
+    postgres = connection.vendor == "postgresql"
+    with django_assert_num_queries(22 if postgres else 12):
         assert client.get("/zh-hans/search/", {"q": "提币手续费"}).status_code == 200
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(17 if postgres else 7):
         assert client.get("/api/v1/search/", {"q": "提币手续费", "lang": "zh-hans"}).status_code == 200
 
 

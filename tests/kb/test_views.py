@@ -216,3 +216,27 @@ def test_list_pages_run_a_constant_number_of_queries(client, django_assert_num_q
         make_article(section=content["section"], slug=f"more-{i}", tags=["充值", f"t{i}"], promoted=i % 3 == 0)
         make_announcement(slug=f"news-{i}")
     _queries_for(client, django_assert_num_queries, url, n)
+
+
+def test_related_articles_prefer_shared_tags_then_the_same_section(client, content):
+    section, other_section = content["section"], make_section()
+    article = make_article(section=section, slug="base", title="提币地址", tags=["提币", "地址"])
+    both = make_article(section=other_section, slug="both", title="共享两个标签", tags=["提币", "地址"])
+    one = make_article(section=other_section, slug="one", title="共享一个标签", tags=["提币"])
+    make_article(section=other_section, slug="draft-rel", title="草稿相关", tags=["提币"], status=Article.Status.DRAFT)
+    make_article(section=section, slug="en-rel", language="en", title="English related", tags=["提币"])
+    html = client.get(article.get_absolute_url()).content.decode()
+    related = html[html.index('id="related-title"') :]
+    assert related.index("共享两个标签") < related.index("共享一个标签")
+    assert "充值未到账怎么办" in related  # same section, no shared tag
+    assert "草稿相关" not in related and "English related" not in related
+    assert both.slug and one.slug
+
+
+@pytest.mark.parametrize("extra", [1, 15])
+def test_article_page_runs_a_constant_number_of_queries(client, django_assert_num_queries, content, extra):
+    for n in range(extra):
+        make_article(section=content["section"], slug=f"rel-{n}", tags=["充值", f"t{n}"])
+    cache.clear()
+    with django_assert_num_queries(9):
+        assert client.get(content["source"].get_absolute_url()).status_code == 200
