@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 
 import django
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -362,5 +362,8 @@ def generate_articles(count, *, seed=None, batch_size=2000, workers=1, progress=
         made += len(drafts)
         if progress:
             progress(len(drafts))
+    if connection.vendor == "postgresql":  # fresh statistics, or the planner misjudges the new rows
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE kb_article, kb_article_tags, kb_articlerevision, kb_searchterm")
     pagecache.bump_content_version()
     return made

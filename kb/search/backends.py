@@ -76,6 +76,7 @@ class PostgresBackend(Backend):
     TITLE_CAP = 3000
     BODY_CAP = 300
     DENSE_BODY_LIMIT = 20
+    DENSE_WALK_ROWS = 2000
     ORDER = " ORDER BY a.promoted DESC, a.view_count DESC, a.id DESC LIMIT %s"
 
     def candidates(
@@ -98,9 +99,13 @@ class PostgresBackend(Backend):
         if len(titles) >= title_cap:
             titles = self._fetch(f"{source}WHERE a.title_vector @@ q.q{filters}{self.ORDER}", [query, *params, limit])
         if dense and not title_only:
+            # Bounded: among the DENSE_WALK_ROWS most popular articles only, so words that are common overall but
+            # absent from this language's articles cannot make the walk read the whole table.
             bodies = self._fetch(
-                f"{source}WHERE a.search_vector @@ q.q{filters}{self.ORDER}",
-                [query, *params, min(limit, self.DENSE_BODY_LIMIT)],
+                "SELECT top.id, top.promoted, top.view_count FROM (SELECT a.id, a.promoted, a.view_count, "
+                f"a.search_vector FROM kb_article a WHERE TRUE{filters}{self.ORDER}) AS top, "
+                "to_tsquery('simple', %s) AS q(q) WHERE top.search_vector @@ q.q LIMIT %s",
+                [*params, self.DENSE_WALK_ROWS, query, min(limit, self.DENSE_BODY_LIMIT)],
             )
         ids = [row[0] for row in sorted(titles, key=_popularity)[:limit]]
         seen = set(ids)
