@@ -204,32 +204,30 @@ def _alternatives(groups):
     return [sorted(group.alternatives) for group in groups]
 
 
+def _find(groups, mode, languages, limit, category_id):
+    """The backend's candidates; the vocabulary's counts tell whether the words are common enough to be dense."""
+    possible = [group.matches for group in groups]
+    return backend().candidates(
+        _alternatives(groups),
+        languages=languages,
+        mode=mode,
+        limit=limit,
+        category_id=category_id,
+        dense=(min(possible) if mode == "and" else sum(possible)) > DENSE_MATCHES,
+    )
+
+
 def _ranked(groups, languages, category_id, limit=CANDIDATES, loosen=True):
     """Candidates from the database (all groups; if too few, any group with compounds split), re-ranked here.
 
     Returns (hits best first, whether more matched than were ranked).
     """
-    engine = backend()
-    ids, saturated = engine.candidates(
-        _alternatives(groups),
-        languages=languages,
-        mode="and",
-        limit=limit,
-        category_id=category_id,
-        dense=min(g.matches for g in groups) > DENSE_MATCHES,
-    )
+    ids, saturated = _find(groups, "and", languages, limit, category_id)
     if loosen and len(ids) < MIN_AND_RESULTS:
         loose = relax(groups)
         if len(loose) > 1:
             groups = loose
-            more, saturated = engine.candidates(
-                _alternatives(loose),
-                languages=languages,
-                mode="or",
-                limit=limit,
-                category_id=category_id,
-                dense=sum(g.matches for g in loose) > DENSE_MATCHES,
-            )
+            more, saturated = _find(loose, "or", languages, limit, category_id)
             seen = set(ids)
             ids += [pk for pk in more if pk not in seen]
     if not ids:
