@@ -10,7 +10,7 @@ from kb.pagecache import current_state
 def site(request):
     """Site name, the other languages' URLs for this page, and active banner announcements (cached per version)."""
     language = get_language()
-    version, _change_at = current_state()
+    version, _change_at = getattr(request, "content_state", None) or current_state()
     key = f"kb:banners:{version}:{language}"
     banners = cache.get(key)
     if banners is None:

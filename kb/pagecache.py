@@ -86,7 +86,7 @@ class PageCacheMiddleware:
             or not set(request.GET).issubset(CACHEABLE_PARAMS)
         ):
             return self._finish(request, self.get_response(request))
-        version, change_at = current_state()
+        version, change_at = request.content_state = current_state()
         key = "kb:page:" + version + ":" + hashlib.md5(request.get_full_path().encode()).hexdigest()
         entry = cache.get(key)
         if entry is not None:
