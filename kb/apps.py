@@ -10,6 +10,6 @@ class KbConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from kb import signals  # noqa: F401  (cache invalidation only)
-        from kb.search.schema import ensure_sqlite_triggers
+        from kb.search.schema import ensure_index
 
-        post_migrate.connect(ensure_sqlite_triggers, sender=self)
+        post_migrate.connect(ensure_index, sender=self)

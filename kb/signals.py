@@ -1,12 +1,12 @@
-"""Cache invalidation only: content changes start a new page-cache version, synonym edits a new synonym table."""
+"""Cache invalidation only: content changes start a new page-cache version, synonym and best-bet edits new tables."""
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from kb.models import Announcement, Article, Category, Section, SynonymGroup
+from kb.models import Announcement, Article, BestBet, Category, Section, SynonymGroup
 from kb.pagecache import bump_after_commit
-from kb.search import synonyms
+from kb.search import bestbets, synonyms
 
 CONTENT_MODELS = (Category, Section, Article, Announcement)
 
@@ -30,3 +30,9 @@ def tags_changed(sender, action, **kwargs):
 @receiver(post_delete, sender=SynonymGroup)
 def synonyms_changed(sender, **kwargs):
     transaction.on_commit(synonyms.bump)
+
+
+@receiver(post_save, sender=BestBet)
+@receiver(post_delete, sender=BestBet)
+def best_bets_changed(sender, **kwargs):
+    transaction.on_commit(bestbets.bump)

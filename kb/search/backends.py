@@ -2,7 +2,8 @@
 
 A query is a list of groups; a group is a list of alternatives; an alternative is a tuple of tokens (one token, or
 a phrase). Retrieval returns the ids of published articles in the given languages (and category) that match all
-groups ("and") or any group ("or"): at most `limit` title matches and `limit` body matches, and whether more
+groups ("and") or any group ("or"): at most `limit` title matches and half as many other matches from bodies (the
+ranking puts a title match above a body-only one unless the body covers more of the query), and whether more
 matched than that. The engine ranks them; the database only has to find them cheaply.
 """
 
@@ -14,11 +15,12 @@ from kb.search.spelling import CANDIDATE_SIMILARITY, TrigramIndex
 
 class Backend:
     def candidates(
-        self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False, dense=False
+        self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False, expected=0
     ):
         """([article id, …], saturated): title matches, then body matches; `saturated` if more matched.
 
-        `dense` says the words are common enough that most articles may match (from the vocabulary's counts).
+        `expected` is the vocabulary's bound on how many articles (any language, title or body) can match: it tells
+        a backend whether the words are rare or common before it asks the index.
         """
         raise NotImplementedError
 
@@ -64,63 +66,124 @@ class PostgresBackend(Backend):
         return (" & " if mode == "and" else " | ").join(parts)
 
     # Ranking every match would read every matching vector (most of a large corpus for a common word), so the
-    # database only finds candidates and the engine ranks them. Both sources go through the GIN indexes only
-    # (bitmap scans; other plans are switched off for the transaction), which answer the query exactly without
-    # reading any vector, and each reads a bounded number of rows:
-    # - titles: up to TITLE_CAP matches with the small columns needed to pick the most popular `limit`; past that,
-    #   title matches are dense, and walking the (language, status, promoted, views) index finds `limit` quickly;
-    # - bodies: up to BODY_CAP matches (when there are more, these are a sample; titles carry the ranking then).
-    # When the vocabulary says the words are common (`dense`), collecting body matches through GIN would itself cost
-    # tens of milliseconds (long posting lists), so bodies walk the popularity index and stop early instead.
-    # (Titles always start from their own GIN index: title posting lists are short.)
+    # database only finds candidates and the engine ranks them, reading a bounded number of rows either way.
+    # Titles:
+    # - when the vocabulary says the words may be common (`expected` above TITLE_WALK_FROM), walk the language's
+    #   most popular articles (the (language, status, promoted, views) index) and keep the first `limit` whose title
+    #   matches: exactly the most popular `limit` title matches, whenever they are among the first WALK_ROWS;
+    # - otherwise, or when the walk finds fewer, the title index: up to TITLE_CAP matches with the small columns
+    #   needed to pick the most popular `limit`; past that the walk (if not tried yet), and if it finds too few, an
+    #   ordered query.
+    # Bodies (their vectors hold the title words too):
+    # - when titles match densely (the walk found `limit`, or the probe reached its cap), the titles carry the
+    #   ranking and bodies are not looked up (a body-only match ranks below a title match);
+    # - when the words are very common (`expected` above DENSE_BODIES), walk the popularity index as for titles;
+    # - otherwise up to BODY_CAP matches from the body index.
+    # Index probes go through the per-language GIN indexes of published articles (schema.language_indexes), which
+    # answer the query exactly without reading any vector, as bitmap scans (other plans are switched off for the
+    # transaction: with LIMIT and no ORDER BY the planner would otherwise bet on a scan that stops early).
     TITLE_CAP = 3000
     BODY_CAP = 300
+    TITLE_WALK_FROM = 1000
+    DENSE_BODIES = 20_000
     DENSE_BODY_LIMIT = 20
-    DENSE_WALK_ROWS = 2000
+    WALK_ROWS = 2000
     ORDER = " ORDER BY a.promoted DESC, a.view_count DESC, a.id DESC LIMIT %s"
+    BITMAP_ONLY = "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+    PLANNER_RESET = "RESET enable_seqscan; RESET enable_indexscan"
 
     def candidates(
-        self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False, dense=False
+        self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False, expected=0
     ):
         filters, params = self._filters(languages, category_id)
         query = self.tsquery(groups, mode, prefix_last)
         source = "SELECT a.id, a.promoted, a.view_count FROM kb_article a, to_tsquery('simple', %s) AS q(q) "
         title_cap, body_cap = min(self.TITLE_CAP, 30 * limit), min(self.BODY_CAP, 6 * limit)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_indexscan = off")
-            cursor.execute(f"{source}WHERE a.title_vector @@ q.q{filters} LIMIT %s", [query, *params, title_cap])
-            titles = cursor.fetchall()
-            bodies = []
-            if not title_only and not dense:
-                cursor.execute(f"{source}WHERE a.search_vector @@ q.q{filters} LIMIT %s", [query, *params, body_cap])
-                bodies = cursor.fetchall()
-        saturated = dense or len(titles) >= title_cap or len(bodies) >= body_cap
-        if len(titles) >= title_cap:
-            titles = self._fetch(f"{source}WHERE a.title_vector @@ q.q{filters}{self.ORDER}", [query, *params, limit])
-        if dense and not title_only:
-            # Bounded: among the DENSE_WALK_ROWS most popular articles only, so words that are common overall but
-            # absent from this language's articles cannot make the walk read the whole table.
-            bodies = self._fetch(
-                "SELECT top.id, top.promoted, top.view_count FROM (SELECT a.id, a.promoted, a.view_count, "
-                f"a.search_vector FROM kb_article a WHERE TRUE{filters}{self.ORDER}) AS top, "
-                "to_tsquery('simple', %s) AS q(q) WHERE top.search_vector @@ q.q LIMIT %s",
-                [*params, self.DENSE_WALK_ROWS, query, min(limit, self.DENSE_BODY_LIMIT)],
-            )
+        body_limit = _body_limit(limit)
+        titles, bodies = [], []
+        walked = expected > self.TITLE_WALK_FROM and self._walk_into(
+            titles, "title_vector", query, filters, params, limit
+        )
+        probe_bodies = not (title_only or walked or expected > self.DENSE_BODIES)
+        if not walked:
+            titles, bodies = self._probe(query, filters, params, title_cap, body_cap if probe_bodies else 0)
+            dense_titles = len(titles) >= title_cap
+            if dense_titles:
+                # Commoner than the vocabulary said (its counts are not per language): the walk, else an ordered query.
+                walked = expected <= self.TITLE_WALK_FROM and self._walk_into(
+                    titles, "title_vector", query, filters, params, limit
+                )
+                if not walked:
+                    titles = self._fetch(
+                        f"{source}WHERE a.title_vector @@ q.q{filters}{self.ORDER}", [query, *params, limit]
+                    )
+        dense_titles = walked or len(titles) >= title_cap
+        if not (title_only or dense_titles) and expected > self.DENSE_BODIES:
+            bodies = self._walk("search_vector", query, filters, params, min(body_limit, self.DENSE_BODY_LIMIT))
         ids = [row[0] for row in sorted(titles, key=_popularity)[:limit]]
         seen = set(ids)
-        ids += [row[0] for row in sorted(bodies, key=_popularity) if row[0] not in seen][:limit]
-        return ids, saturated
+        body_only = [row[0] for row in sorted(bodies, key=_popularity) if row[0] not in seen]
+        saturated = (
+            dense_titles or expected > self.DENSE_BODIES or len(titles) > limit or len(body_only) > body_limit
+            or len(bodies) >= body_cap
+        )  # fmt: skip
+        return ids + body_only[:body_limit], saturated
+
+    def _probe(self, query, filters, params, title_cap, body_cap):
+        """Up to `title_cap` title matches and, unless those reach the cap, up to `body_cap` body matches, from the
+        per-language indexes as bitmap scans, in one round trip.
+
+        One simple-protocol message (client-side parameter binding, Django's default) is one implicit transaction:
+        the planner settings made local to it end with it; inside an outer transaction they are reset at the end.
+        """
+        probe = (
+            "SELECT a.id, a.promoted, a.view_count FROM kb_article a WHERE a.{} @@ to_tsquery('simple', %s){} LIMIT %s"
+        )
+        sql = (
+            f"{self.BITMAP_ONLY}; WITH t AS MATERIALIZED ({probe.format('title_vector', filters)}) "
+            "SELECT TRUE, id, promoted, view_count FROM t UNION ALL SELECT FALSE, b.id, b.promoted, b.view_count "
+            f"FROM ({probe.format('search_vector', filters)}) AS b WHERE (SELECT count(*) FROM t) < %s; "
+            f"{self.PLANNER_RESET}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [query, *params, title_cap, query, *params, body_cap, title_cap])
+            cursor.nextset()
+            rows = cursor.fetchall()
+        return [row[1:] for row in rows if row[0]], [row[1:] for row in rows if not row[0]]
+
+    def _walk_into(self, rows, column, query, filters, params, limit):
+        """Walk (see `_walk`); if it found `limit` rows, put them in `rows` (in place of what is there) and say so."""
+        found = self._walk(column, query, filters, params, limit)
+        if len(found) < limit:
+            return False
+        rows[:] = found
+        return True
+
+    def _walk(self, column, query, filters, params, limit):
+        """The most popular `limit` articles whose `column` matches, among the WALK_ROWS most popular only (so words
+        that are common overall but rare in this language cannot make the walk read the whole table)."""
+        return self._fetch(
+            f"SELECT top.id, top.promoted, top.view_count FROM (SELECT a.id, a.promoted, a.view_count, a.{column} "
+            f"FROM kb_article a WHERE TRUE{filters}{self.ORDER}) AS top, to_tsquery('simple', %s) AS q(q) "
+            f"WHERE top.{column} @@ q.q ORDER BY top.promoted DESC, top.view_count DESC, top.id DESC LIMIT %s",
+            [*params, self.WALK_ROWS, query, limit],
+        )
 
     def spelling_candidates(self, word):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_limit(%s)", [CANDIDATE_SIMILARITY])
+        # The vocabulary is small enough that the planner prefers computing the similarity of every word (≈8 ms at
+        # 5,000 words); the trigram index finds the few candidates in under 1 ms.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_limit(%s), set_config('enable_seqscan', 'off', true)", [CANDIDATE_SIMILARITY])
             cursor.execute(
                 "SELECT term, similarity(term, %s) AS score, df FROM kb_searchterm "
                 "WHERE term %% %s AND df > 0 AND term ~ '^[a-z]+$' ORDER BY score DESC, df DESC, term LIMIT 10",
                 [word, word],
             )
             return cursor.fetchall()
+
+
+def _body_limit(limit):
+    return max(1, limit // 2)
 
 
 def _popularity(row):
@@ -142,15 +205,16 @@ class SqliteBackend(Backend):
         return "search_title : (" + expression + ")" if title_only else expression
 
     def candidates(
-        self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False, dense=False
+        self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False, expected=0
     ):
         filters, params = self._filters(languages, category_id)
         sql = (
             "SELECT a.id FROM kb_article_fts f JOIN kb_article a ON a.id = f.rowid "
             f"WHERE kb_article_fts MATCH %s{filters} ORDER BY bm25(kb_article_fts, 10.0, 1.0), a.id LIMIT %s"
         )
-        rows = self._fetch(sql, [self.match(groups, mode, title_only, prefix_last), *params, 2 * limit])
-        return [row[0] for row in rows], len(rows) >= 2 * limit
+        wanted = limit + _body_limit(limit)
+        rows = self._fetch(sql, [self.match(groups, mode, title_only, prefix_last), *params, wanted])
+        return [row[0] for row in rows], len(rows) >= wanted
 
     def spelling_candidates(self, word):
         return TrigramIndex.current().candidates(word)

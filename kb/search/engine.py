@@ -15,20 +15,19 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
 
 from kb.models import Article, SearchTerm
-from kb.search import snippets, spelling, synonyms, tokenize
+from kb.search import bestbets, snippets, spelling, synonyms, tokenize
 from kb.search.backends import backend
 
 CANDIDATES = 50  # per source (title matches, body matches)
 MIN_AND_RESULTS = 5
-# Above this many possible matches, take the most popular matches instead of collecting all (see backends).
-DENSE_MATCHES = 20_000
 SUGGEST_CANDIDATES = 30
-RANKING_FIELDS = (
+# Candidates are ranked from these columns alone; only the hits on the page become Article objects (DISPLAY_FIELDS).
+RANKING_FIELDS = ("pk", "search_title", "search_body", "promoted", "view_count", "helpful_yes", "helpful_no")
+DISPLAY_FIELDS = (
     "slug", "language", "title", "summary", "promoted", "view_count", "helpful_yes", "helpful_no", "search_title",
-    "search_body", "section__slug", "section__names", "section__category__slug", "section__category__names",
+    "section__slug", "section__names", "section__category__slug", "section__category__names",
 )  # fmt: skip
 OTHER_LANGUAGE_RESULTS = 5
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -50,6 +49,19 @@ class Group:
     cjk: bool = False
     df: int = 0
     matches: int = 0  # at most this many articles contain any alternative (the sum of their frequencies)
+
+
+@dataclass(slots=True)
+class Candidate:
+    """What ranking reads of an article (a row, not a model instance: most candidates are never shown)."""
+
+    pk: int
+    search_title: str
+    search_body: str
+    promoted: bool
+    view_count: int
+    helpful_yes: int
+    helpful_no: int
 
 
 @dataclass
@@ -174,29 +186,53 @@ def search(query, *, language, page=1, per_page=10, category_id=None, with_snipp
     searchable = [g for g in groups if g.df > 0]
     bets = _best_bets(query, language)
     others = [code for code, _name in settings.LANGUAGES if code != language]
-    ranked, results.more = _ranked(searchable, [language], category_id) if searchable else ([], False)
-    ranked = _with_best_bets(bets, ranked)
+    own, other = ([], False, searchable), ([], False, searchable)
+    if searchable:
+        own = _candidates(searchable, [language], category_id)
+        if page == 1 and others:
+            other = _candidates(searchable, others, category_id, OTHER_LANGUAGE_RESULTS, own_language=False)
+    rows = _rows(own[0] + other[0])
+    ranked, results.more = _with_best_bets(bets, _rank(own[0], own[2], rows)), own[1]
     results.count = len(ranked)
     start = (page - 1) * per_page
     results.hits = ranked[start : start + per_page]
-    if page == 1 and searchable and others:
-        results.other_hits = _ranked(searchable, others, category_id, OTHER_LANGUAGE_RESULTS, loosen=False)[0][
-            :OTHER_LANGUAGE_RESULTS
-        ]
+    results.other_hits = _rank(other[0], other[2], rows)[:OTHER_LANGUAGE_RESULTS]
     for number, hit in enumerate(results.hits, start=start + 1):
         hit.rank = number
     for number, hit in enumerate(results.other_hits, start=start + len(results.hits) + 1):
         hit.rank = number
+    results.hits, results.other_hits = _show([results.hits, results.other_hits], groups, with_snippets)
     if results.hits and page == 1 and _same_title(results.hits[0].article.title, query):
         results.exact = results.hits[0].article
-    if with_snippets:
-        shown = results.hits + results.other_hits
-        bodies = dict(Article.objects.filter(pk__in=[h.article.pk for h in shown]).values_list("pk", "body_html"))
-        for hit in shown:
-            hit.title_html = snippets.highlight(hit.article.title, groups)
-            text = " ".join((hit.article.summary, snippets.plain_text(bodies.get(hit.article.pk, ""))))
-            hit.snippet = snippets.snippet(text, groups)
     return results
+
+
+def _show(lists, groups, with_snippets):
+    """The lists of hits on the page, their ranked rows replaced by articles (one query), titles and snippets
+    highlighted."""
+    fields = DISPLAY_FIELDS + (("body_html",) if with_snippets else ())
+    wanted = [hit.article.pk for hits in lists for hit in hits if not isinstance(hit.article, Article)]
+    articles = Article.objects.select_related("section__category").only(*fields).in_bulk(wanted) if wanted else {}
+    shown_lists = []
+    for hits in lists:
+        shown_lists.append([])
+        for hit in hits:
+            if not isinstance(hit.article, Article):
+                if hit.article.pk not in articles:
+                    continue  # deleted since it was ranked
+                hit.article = articles[hit.article.pk]
+            shown_lists[-1].append(hit)
+    shown = [hit for hits in shown_lists for hit in hits]
+    if with_snippets:
+        pinned = [hit.article.pk for hit in shown if hit.article.pk not in articles]  # best bets: no body loaded
+        bodies = dict(Article.objects.filter(pk__in=pinned).values_list("pk", "body_html")) if pinned else {}
+        for hit in shown:
+            body = bodies.get(hit.article.pk)
+            if body is None:  # (read only when loaded: a deferred field would cost a query per hit)
+                body = hit.article.body_html
+            hit.title_html = snippets.highlight(hit.article.title, groups)
+            hit.snippet = snippets.snippet(" ".join((hit.article.summary, snippets.plain_text(body))), groups)
+    return shown_lists
 
 
 def _alternatives(groups):
@@ -204,39 +240,50 @@ def _alternatives(groups):
     return [sorted(group.alternatives) for group in groups]
 
 
-def _find(groups, mode, languages, limit, category_id):
-    """The backend's candidates; the vocabulary's counts tell whether the words are common enough to be dense."""
-    possible = [group.matches for group in groups]
+def _find(groups, mode, languages, limit, category_id, own_language=True):
+    """The backend's candidates; the vocabulary's counts bound how many articles can match.
+
+    The counts cover every language; the words of a query are nearly always common in its own language only, so in
+    the other languages they are looked up as if rare (the backend notices when they are not).
+    """
+    possible = [group.matches if own_language else 0 for group in groups]
     return backend().candidates(
         _alternatives(groups),
         languages=languages,
         mode=mode,
         limit=limit,
         category_id=category_id,
-        dense=(min(possible) if mode == "and" else sum(possible)) > DENSE_MATCHES,
+        expected=min(possible) if mode == "and" else sum(possible),
     )
 
 
-def _ranked(groups, languages, category_id, limit=CANDIDATES, loosen=True):
-    """Candidates from the database (all groups; if too few, any group with compounds split), re-ranked here.
-
-    Returns (hits best first, whether more matched than were ranked).
-    """
-    ids, saturated = _find(groups, "and", languages, limit, category_id)
-    if loosen and len(ids) < MIN_AND_RESULTS:
+def _candidates(groups, languages, category_id, limit=CANDIDATES, own_language=True):
+    """Candidate ids from the database: matching all groups; in the visitor's language, if too few, any group with
+    compounds split. Returns (ids, whether more matched than that, the groups they were found with)."""
+    ids, saturated = _find(groups, "and", languages, limit, category_id, own_language)
+    if own_language and len(ids) < MIN_AND_RESULTS:
         loose = relax(groups)
         if len(loose) > 1:
             groups = loose
             more, saturated = _find(loose, "or", languages, limit, category_id)
             seen = set(ids)
             ids += [pk for pk in more if pk not in seen]
+    return ids, saturated, groups
+
+
+def _rows(ids):
+    """What ranking reads of each candidate, by id (one query for both languages' candidates)."""
     if not ids:
-        return [], False
-    articles = Article.objects.select_related("section__category").only(*RANKING_FIELDS).in_bulk(ids)
-    total_docs = _corpus_size()
-    hits = [Hit(article=articles[pk], score=score(articles[pk], groups, total_docs)) for pk in ids if pk in articles]
+        return {}
+    return {row[0]: Candidate(*row) for row in Article.objects.filter(pk__in=ids).values_list(*RANKING_FIELDS)}
+
+
+def _rank(ids, groups, rows):
+    """Hits for the candidates, best first."""
+    total_docs = _corpus_size() if ids else 1
+    hits = [Hit(article=rows[pk], score=score(rows[pk], groups, total_docs)) for pk in ids if pk in rows]
     hits.sort(key=lambda hit: (-hit.score, -hit.article.view_count, hit.article.pk))
-    return hits, saturated
+    return hits
 
 
 def _corpus_size():
@@ -326,14 +373,11 @@ def _same_title(title, query):
 
 
 def _best_bets(query, language):
-    folded = " ".join(tokenize.normalize(query).split())
-    return list(
-        Article.objects.published()
-        .filter(Q(best_bets__query=folded) & Q(best_bets__language=language))
-        .select_related("section__category")
-        .only(*RANKING_FIELDS)
-        .order_by("best_bets__position")
-    )
+    ids = bestbets.article_ids(" ".join(tokenize.normalize(query).split()), language)
+    if not ids:
+        return []
+    found = Article.objects.published().select_related("section__category").only(*DISPLAY_FIELDS).in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def _with_best_bets(bets, ranked):
@@ -359,6 +403,7 @@ def suggest(query, *, language, limit=6):
         limit=SUGGEST_CANDIDATES,
         title_only=True,
         prefix_last=not groups[-1].cjk,
+        expected=min(group.matches for group in groups),
     )
     articles = Article.objects.only("slug", "language", "title", "promoted", "view_count", "helpful_yes",
                                     "helpful_no", "search_title").in_bulk(ids)  # fmt: skip

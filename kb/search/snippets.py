@@ -2,6 +2,7 @@
 
 import html
 import re
+from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -10,6 +11,7 @@ from kb.search import tokenize
 
 WORD_RE = re.compile(r"[A-Za-z0-9]+")
 SNIPPET_CHARS = 160
+SCAN_CHARS = 3000
 
 
 TAG_RE = re.compile(r"<[^>]*>")
@@ -37,8 +39,8 @@ def _spans(text, groups):
         spans += [(m.start(), m.end(), cjk_terms[m.group()]) for m in pattern.finditer(text)]
     if latin_stems:
         for m in WORD_RE.finditer(text):
-            word = tokenize.normalize(m.group())
-            group = latin_stems.get(tokenize.stem(word), latin_stems.get(word))
+            word, stemmed = _fold(m.group())
+            group = latin_stems.get(stemmed, latin_stems.get(word))
             if group is not None:
                 spans.append((m.start(), m.end(), group))
     spans.sort()
@@ -48,6 +50,13 @@ def _spans(text, groups):
             continue
         merged.append(span)
     return merged
+
+
+@lru_cache(maxsize=50_000)
+def _fold(word):
+    """(normalised word, its stem): article text repeats the same words, so this is mostly a dictionary lookup."""
+    word = tokenize.normalize(word)
+    return word, tokenize.stem(word)
 
 
 def _render(text, spans, start, end):
@@ -68,8 +77,11 @@ def highlight(text, groups):
 
 
 def snippet(text, groups, length=SNIPPET_CHARS):
-    """The window of the text that covers the most distinct query words, escaped, with matches marked."""
-    spans = _spans(text, groups)
+    """The window of the text that covers the most distinct query words, escaped, with matches marked.
+
+    Only the first SCAN_CHARS characters are searched for it: the best window of a long article is nearly always
+    near its start, and a common word can match hundreds of times further on."""
+    spans = _spans(text[:SCAN_CHARS], groups)
     if not spans:
         cut = text[:length]
         return mark_safe(escape(cut) + ("…" if len(text) > length else ""))
