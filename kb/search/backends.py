@@ -192,7 +192,13 @@ def _popularity(row):
 
 
 class SqliteBackend(Backend):
-    """An FTS5 table over the token columns, ranked by bm25 with titles weighted ten to one."""
+    """An FTS5 table over the token columns: its matches, taken most popular first like PostgreSQL's candidates.
+
+    Ordering by bm25 would score every match (hundreds of milliseconds for a common word at 100,000 articles).
+    FTS5 lists the matching row ids far faster, and a walk of the (language, status, promoted, views) index keeps
+    the first that are in that list. The index is named: left to itself, SQLite starts from the publication-date
+    index and runs the full-text query once per row (seconds).
+    """
 
     @staticmethod
     def match(groups, mode, title_only=False, prefix_last=False):
@@ -209,12 +215,24 @@ class SqliteBackend(Backend):
     ):
         filters, params = self._filters(languages, category_id)
         sql = (
-            "SELECT a.id FROM kb_article_fts f JOIN kb_article a ON a.id = f.rowid "
-            f"WHERE kb_article_fts MATCH %s{filters} ORDER BY bm25(kb_article_fts, 10.0, 1.0), a.id LIMIT %s"
+            "SELECT a.id, a.promoted, a.view_count FROM kb_article a INDEXED BY kb_article_popular WHERE a.id IN "
+            f"(SELECT rowid FROM kb_article_fts WHERE kb_article_fts MATCH %s){filters} "
+            "ORDER BY a.promoted DESC, a.view_count DESC, a.id DESC LIMIT %s"
         )
-        wanted = limit + _body_limit(limit)
-        rows = self._fetch(sql, [self.match(groups, mode, title_only, prefix_last), *params, wanted])
-        return [row[0] for row in rows], len(rows) >= wanted
+        body_limit = _body_limit(limit)
+        title_params = [self.match(groups, mode, True, prefix_last), *params, limit + 1]
+        if title_only:
+            rows = [(1, *row) for row in self._fetch(sql, title_params)]
+        else:
+            body_params = [self.match(groups, mode, False, prefix_last), *params, limit + body_limit + 1]
+            rows = self._fetch(
+                f"SELECT 1, * FROM ({sql}) UNION ALL SELECT 0, * FROM ({sql})", [*title_params, *body_params]
+            )
+        titles = [row[0] for row in sorted((row[1:] for row in rows if row[0]), key=_popularity)]
+        seen = set(titles)
+        bodies = sorted((row[1:] for row in rows if not row[0] and row[1] not in seen), key=_popularity)
+        body_only = [row[0] for row in bodies]
+        return titles[:limit] + body_only[:body_limit], len(titles) > limit or len(body_only) > body_limit
 
     def spelling_candidates(self, word):
         return TrigramIndex.current().candidates(word)

@@ -231,7 +231,8 @@ def _show(lists, groups, with_snippets):
             if body is None:  # (read only when loaded: a deferred field would cost a query per hit)
                 body = hit.article.body_html
             hit.title_html = snippets.highlight(hit.article.title, groups)
-            hit.snippet = snippets.snippet(" ".join((hit.article.summary, snippets.plain_text(body))), groups)
+            text = " ".join((hit.article.summary, snippets.plain_text(body, limit=snippets.SCAN_CHARS)))
+            hit.snippet = snippets.snippet(text, groups)
     return shown_lists
 
 

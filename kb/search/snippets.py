@@ -11,14 +11,18 @@ from kb.search import tokenize
 
 WORD_RE = re.compile(r"[A-Za-z0-9]+")
 SNIPPET_CHARS = 160
-SCAN_CHARS = 3000
+SCAN_CHARS = 1500
 
 
 TAG_RE = re.compile(r"<[^>]*>")
+PARTIAL_TAG_RE = re.compile(r"<[^>]*$")
 
 
-def plain_text(body_html):
-    """Text of sanitised (well-formed) HTML: tags dropped, entities decoded, white space folded."""
+def plain_text(body_html, limit=None):
+    """Text of sanitised (well-formed) HTML: tags dropped, entities decoded, white space folded; with `limit`, only
+    about the first `limit` characters of text (cheaper for long articles)."""
+    if limit is not None and len(body_html) > 2 * limit:
+        body_html = PARTIAL_TAG_RE.sub("", body_html[: 2 * limit])
     return " ".join(html.unescape(TAG_RE.sub(" ", body_html)).split())
 
 

@@ -120,3 +120,11 @@ def test_snippets_look_for_the_best_window_near_the_start_of_long_articles():
     late = "开头的说明。" + "其他内容。" * (snippets.SCAN_CHARS // 5) + "提现"
     cut = snippets.snippet(late, groups)
     assert cut.startswith("开头的说明") and "<mark>" not in cut and cut.endswith("…")
+
+
+def test_plain_text_of_a_long_body_can_stop_early_without_leaving_half_a_tag():
+    body = "<p>" + "充值到账说明。" * 400 + '</p><p><a href="https://example.com/x">链接</a></p>'
+    short = snippets.plain_text(body, limit=100)
+    assert short.startswith("充值到账说明") and "<" not in short and len(short) <= 200
+    assert snippets.plain_text(body).endswith("链接")
+    assert snippets.plain_text("<p>a &amp; b</p>", limit=100) == "a & b"
