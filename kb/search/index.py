@@ -37,7 +37,7 @@ def prepare(article):
     names = getattr(article, "pending_tag_names", None)
     if names is None:
         names = article.tags.values_list("name", flat=True) if article.pk else ()
-    tags = " ".join(names)
+    tags = " ".join(sorted(names))  # the same text whichever order the tags came in (see rebuild)
     article.search_title = tokenize.index_text(article.title, unigrams=True)
     article.search_body = tokenize.index_text(" ".join((article.summary, tags, plain_text(article.body_html))))
 
@@ -115,7 +115,7 @@ def rebuild(*, batch=1000, progress=None):
             break
         dirty = []
         for article in rows:
-            tags = " ".join(tag.name for tag in article.tags.all())
+            tags = " ".join(sorted(tag.name for tag in article.tags.all()))
             title = tokenize.index_text(article.title, unigrams=True)
             body = tokenize.index_text(" ".join((article.summary, tags, plain_text(article.body_html))))
             if (title, body) != (article.search_title, article.search_body):

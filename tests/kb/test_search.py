@@ -293,3 +293,6 @@ def test_imported_and_generated_articles_are_searchable_by_their_tags(tmp_path):
     generated = Article.objects.filter(slug__startswith="gen-").prefetch_related("tags")
     for article in generated:
         assert all(tokenize.index_text(tag.name) in article.search_body for tag in article.tags.all())
+    out = io.StringIO()
+    call_command("rebuild_search_index", "--quiet", stdout=out)
+    assert "(0 changed)" in out.getvalue()  # generated, imported and saved articles are indexed alike
