@@ -242,8 +242,6 @@ SPECTACULAR_SETTINGS = {
 SITE_NAME = env_str("SITE_NAME", _("Help Center"))
 KB_PAGE_CACHE = env_bool("KB_PAGE_CACHE", True)
 KB_PAGE_CACHE_SECONDS = env_int("KB_PAGE_CACHE_SECONDS", 600)
-# Where "submit a ticket" leads until the ticket desk ships: the help-center category about contacting support.
-KB_SUPPORT_CATEGORY = env_str("KB_SUPPORT_CATEGORY", "contacting-support")
 
 LOGGING = {
     "version": 1,

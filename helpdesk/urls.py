@@ -27,6 +27,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("robots.txt", kb_views.robots_txt, name="robots"),
 ]
-urlpatterns += i18n_patterns(path("", include("kb.urls")))
+urlpatterns += i18n_patterns(path("tickets/", include("tickets.urls")), path("", include("kb.urls")))
 
 handler404 = kb_views.page_not_found

@@ -18,7 +18,7 @@ def site(request):
         cache.set(key, banners, 3600)
     return {
         "site_name": settings.SITE_NAME,
-        "support_url": reverse("kb:category", args=[settings.KB_SUPPORT_CATEGORY]),
+        "support_url": reverse("tickets:new"),
         "banners": banners,
         "default_alternates": {
             code: translate_url(request.path, code) for code, _name in settings.LANGUAGES if code != language
