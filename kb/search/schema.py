@@ -18,7 +18,9 @@ POSTGRES = [
     ) STORED""",
     "CREATE INDEX IF NOT EXISTS kb_article_search_vector ON kb_article USING gin (search_vector)",
     "CREATE INDEX IF NOT EXISTS kb_article_title_vector ON kb_article USING gin (title_vector)",
-    "CREATE INDEX IF NOT EXISTS kb_searchterm_trgm ON kb_searchterm USING gin (term gin_trgm_ops)",
+    # Without a pending list (see migration kb/0009): spelling lookups read it on every misspelled query.
+    "CREATE INDEX IF NOT EXISTS kb_searchterm_trgm ON kb_searchterm USING gin (term gin_trgm_ops) "
+    "WITH (fastupdate = off)",
 ]
 POSTGRES_REVERSE = [
     "DROP INDEX IF EXISTS kb_searchterm_trgm",

@@ -89,6 +89,9 @@ def test_each_language_has_its_own_index_and_a_missing_one_is_recreated_after_mi
 
     wanted = {"kb_article_title_zh_hans", "kb_article_body_zh_hans", "kb_article_title_en", "kb_article_body_en"}
     assert wanted <= indexes()
+    with connection.cursor() as cursor:  # spelling lookups never read a pending list (migration kb/0009)
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'kb_searchterm_trgm'")
+        assert cursor.fetchone()[0] == ["fastupdate=off"]
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX kb_article_title_en")
     assert "kb_article_title_en" not in indexes()
