@@ -1,0 +1,59 @@
+"""Opening a ticket in a real browser: search first, suggested articles while typing, the private tracking page."""
+
+import pytest
+from playwright.sync_api import expect
+
+from kb.models import SearchLog
+from tests.e2e.conftest import PHONE
+from tests.factories import make_article, make_section
+from tests.tickets.factories import ADDRESS, TXID, make_problem_type
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def desk():
+    section = make_section()
+    article = make_article(section=section, slug="deposit-not-credited", title="充值未到账怎么办", tags=["充值"])
+    problem_type = make_problem_type(slug="deposit", names={"zh-hans": "充值未到账", "en": "Deposit not credited"})
+    return {"article": article, "type": problem_type}
+
+
+def test_a_customer_searches_then_opens_a_ticket_and_lands_on_its_private_page(pages, desk):
+    page = pages.open("/zh-hans/search/?q=充值没到账")  # the search starts the visit
+    expect(page.locator(".search-result").first).to_be_visible()
+    page.goto("/zh-hans/tickets/new/")
+    expect(page.locator("input[type=search]").first).to_be_visible()
+    page.locator("a[href='/zh-hans/tickets/new/deposit/']").click()
+
+    page.locator("input[name=subject]").press_sequentially("充值没到账", delay=40)
+    suggestions = page.locator("[data-ticket-suggestions]")
+    expect(suggestions).to_be_visible()
+    expect(suggestions.locator("a")).to_contain_text(["充值未到账怎么办"])
+
+    page.locator("input[name=email]").fill("alice@example.com")
+    page.locator("textarea[name=description]").fill("昨天转入 500 USDT，一直没到账。")
+    page.locator("input[name=coin]").fill("USDT")
+    page.locator("select[name=network]").select_option("TRC20")
+    page.locator("input[name=txid]").fill(TXID)
+    page.locator("input[name=amount]").fill("500")
+    page.locator("input[name=address]").fill(ADDRESS)
+    page.locator("form.ticket-form button[type=submit]").click()
+
+    page.wait_for_url("**/tickets/t/**")
+    ticket = Ticket.objects.get()
+    expect(page.locator("body")).to_contain_text(ticket.reference)
+    expect(page.locator("body")).to_contain_text("昨天转入 500 USDT")
+    assert SearchLog.objects.get(query="充值没到账").ticket_submitted
+
+
+def test_the_ticket_form_fits_a_phone_and_keeps_values_after_an_error(pages, desk):
+    page = pages.open("/en/tickets/new/deposit/", **PHONE)
+    page.locator("input[name=email]").fill("not-an-email")
+    page.locator("input[name=subject]").fill("Deposit missing")
+    page.locator("form.ticket-form button[type=submit]").click()
+    expect(page.locator("input[name=subject]")).to_have_value("Deposit missing")
+    expect(page.locator("input[name=email]")).to_have_value("not-an-email")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert not Ticket.objects.exists()
