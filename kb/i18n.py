@@ -1,7 +1,9 @@
 """Per-language text stored as {language code: text} on rows that are shared by all languages."""
 
 from django.conf import settings
+from django.db import models
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 
 def pick(texts, language=None):
@@ -14,3 +16,25 @@ def pick(texts, language=None):
 
 def language_codes():
     return [code for code, _name in settings.LANGUAGES]
+
+
+class NamedInLanguages(models.Model):
+    """A row shared by all languages whose name and description are given per language (categories, sections,
+    problem types)."""
+
+    names = models.JSONField(_("names"), default=dict, help_text=_("Name per language code."))
+    descriptions = models.JSONField(_("descriptions"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return pick(self.names)
+
+    @property
+    def description(self):
+        return pick(self.descriptions)

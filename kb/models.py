@@ -9,12 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
 from helpdesk.markdown import render_markdown
-from kb.i18n import pick
+from kb.i18n import NamedInLanguages
 
 LANGUAGE_CHOICES = settings.LANGUAGES
 
 
-class Category(models.Model):
+class Category(NamedInLanguages):
     ICONS = [
         ("shield", _("Shield")),
         ("id-card", _("ID card")),
@@ -28,35 +28,20 @@ class Category(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     icon = models.CharField(_("icon"), max_length=20, choices=ICONS, default="book")
-    names = models.JSONField(_("names"), default=dict, help_text=_("Name per language code."))
-    descriptions = models.JSONField(_("descriptions"), default=dict, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
         verbose_name = _("category")
         verbose_name_plural = _("categories")
 
-    def __str__(self):
-        return self.name
-
     def get_absolute_url(self):
         return reverse("kb:category", args=[self.slug])
 
-    @property
-    def name(self):
-        return pick(self.names)
 
-    @property
-    def description(self):
-        return pick(self.descriptions)
-
-
-class Section(models.Model):
+class Section(NamedInLanguages):
     category = models.ForeignKey(Category, models.PROTECT, related_name="sections", verbose_name=_("category"))
     slug = models.SlugField(_("slug"), max_length=100)
     position = models.PositiveIntegerField(_("position"), default=0)
-    names = models.JSONField(_("names"), default=dict, help_text=_("Name per language code."))
-    descriptions = models.JSONField(_("descriptions"), default=dict, blank=True)
 
     class Meta:
         ordering = ["category__position", "position", "id"]
@@ -69,14 +54,6 @@ class Section(models.Model):
 
     def get_absolute_url(self):
         return reverse("kb:section", args=[self.category.slug, self.slug])
-
-    @property
-    def name(self):
-        return pick(self.names)
-
-    @property
-    def description(self):
-        return pick(self.descriptions)
 
 
 class Tag(models.Model):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kb.i18n import pick
+from kb.i18n import NamedInLanguages, pick
 from tickets.forms import FIELD_TYPES, RESERVED_NAMES
 
 # No 0/O, 1/I/L: a reference read out over the phone or copied by hand stays unambiguous.
@@ -50,12 +50,10 @@ class ProblemTypeQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
-class ProblemType(models.Model):
+class ProblemType(NamedInLanguages):
     """What the customer needs help with: routes the ticket to a queue and decides which fields the form asks for."""
 
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
-    names = models.JSONField(_("names"), default=dict, help_text=_("Name per language code."))
-    descriptions = models.JSONField(_("descriptions"), default=dict, blank=True)
     queue = models.ForeignKey(Queue, models.PROTECT, related_name="problem_types", verbose_name=_("queue"))
     position = models.PositiveIntegerField(_("position"), default=0)
     active = models.BooleanField(_("active"), default=True)
@@ -77,19 +75,8 @@ class ProblemType(models.Model):
         verbose_name = _("problem type")
         verbose_name_plural = _("problem types")
 
-    def __str__(self):
-        return self.name
-
     def get_absolute_url(self):
         return reverse("tickets:form", args=[self.slug])
-
-    @property
-    def name(self):
-        return pick(self.names)
-
-    @property
-    def description(self):
-        return pick(self.descriptions)
 
     def clean(self):
         errors = {"names": _names_errors(self.names), "fields": field_definition_errors(self.fields)}
