@@ -3,7 +3,7 @@
     .venv/bin/python bench/pages.py                 # everything (≈ 6 minutes once the database exists)
     .venv/bin/python bench/pages.py --duration 5    # a quick look
     .venv/bin/python bench/pages.py --configs uncached --no-inprocess
-    .venv/bin/python bench/pages.py --configs redis,redis-reuse --no-inprocess   # the Redis-client experiment
+    .venv/bin/python bench/pages.py --configs redis --no-inprocess
 
 1. Ensures the PostgreSQL database `hd_bench` holds 100k generated articles (generates them if not) and collects
    static files.
@@ -36,14 +36,8 @@ CONFIGS = {
     "locmem": {"label": "(a) page cache on, local memory", "extra": {}},
     "redis": {"label": "(b) page cache on, Redis", "extra": {"REDIS_URL": benchdb.REDIS_URL}},
     "uncached": {"label": "(c) page cache off", "extra": {"KB_PAGE_CACHE": "0"}},
-    # Not one of the three configurations: Redis with the client reused per pool (see bench/redis_reuse_wsgi.py).
-    "redis-reuse": {
-        "label": "(b′) page cache on, Redis, client reused (experiment)",
-        "extra": {"REDIS_URL": benchdb.REDIS_URL},
-        "app": "bench.redis_reuse_wsgi:application",
-    },
 }
-TARGETS = {"locmem": 0.5, "redis": 0.25, "redis-reuse": 0.25}
+TARGETS = {"locmem": 0.5, "redis": 0.25}
 UNCACHED_ARTICLE_CPU_MS = 15.0
 
 

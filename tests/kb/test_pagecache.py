@@ -136,13 +136,18 @@ def test_unknown_query_parameters_are_not_cached(client):
 def test_redis_cache_serves_and_invalidates_pages(client, settings, django_capture_on_commit_callbacks):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "helpdesk.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:6379/15",
             "KEY_PREFIX": f"test-{time.time_ns()}",
         }
     }
     redis_cache = caches["default"]
     assert type(redis_cache).__name__ == "RedisCache"
+    # one client per connection pool, reused by every call (and still talking to the real server)
+    assert redis_cache._cache.get_client() is redis_cache._cache.get_client(write=True)
+    redis_cache.set("probe", {"n": 1})
+    assert redis_cache.get("probe") == {"n": 1}
+    assert redis_cache.add("counter", 0) and redis_cache.incr("counter", delta=2) == 2
     article = make_article(title="Redis 页面")
     client.get(article.get_absolute_url())
     assert any(key.startswith("kb:page:") for key in _redis_keys(redis_cache))
