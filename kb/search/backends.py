@@ -202,10 +202,16 @@ class SqliteBackend(Backend):
     """An FTS5 table over the token columns: its matches, taken most popular first like PostgreSQL's candidates.
 
     Ordering by bm25 would score every match (hundreds of milliseconds for a common word at 100,000 articles).
-    FTS5 lists the matching row ids far faster, and a walk of the (language, status, promoted, views) index keeps
-    the first that are in that list. The index is named: left to itself, SQLite starts from the publication-date
-    index and runs the full-text query once per row (seconds).
+    Instead, as on PostgreSQL: when the vocabulary says the words are rare, FTS5 lists up to a cap of matching ids
+    and the rows are looked up by id (well under a millisecond); when they are common, or the list reaches its cap,
+    a walk of the (language, status, promoted, views) index keeps the first articles that are in FTS5's list. The
+    index is named: left to itself, SQLite starts from the publication-date index and runs the full-text query once
+    per row (seconds).
     """
+
+    WALK_FROM = PostgresBackend.TITLE_WALK_FROM
+    TITLE_CAP = PostgresBackend.TITLE_CAP
+    BODY_CAP = PostgresBackend.BODY_CAP
 
     @staticmethod
     def match(groups, mode, title_only=False, prefix_last=False):
@@ -221,25 +227,57 @@ class SqliteBackend(Backend):
         self, groups, *, languages, mode, limit, category_id=None, title_only=False, prefix_last=False, expected=0
     ):
         filters, params = self._filters(languages, category_id)
+        title_match = self.match(groups, mode, True, prefix_last)
+        body_match = None if title_only else self.match(groups, mode, False, prefix_last)
+        body_limit = _body_limit(limit)
+        probed = None
+        if expected <= self.WALK_FROM:
+            caps = min(self.TITLE_CAP, 30 * limit), min(self.BODY_CAP, 6 * limit)
+            probed = self._probe(title_match, body_match, filters, params, *caps)
+        if probed is None:
+            titles, bodies, sampled = self._walk(title_match, body_match, filters, params, limit, body_limit)
+        else:
+            titles, bodies, sampled = probed
+        titles = [row[0] for row in sorted(titles, key=_popularity)]
+        seen = set(titles)
+        body_only = [row[0] for row in sorted(bodies, key=_popularity) if row[0] not in seen]
+        saturated = sampled or len(titles) > limit or len(body_only) > body_limit
+        return titles[:limit] + body_only[:body_limit], saturated
+
+    def _probe(self, title_match, body_match, filters, params, title_cap, body_cap):
+        """(title rows, body rows, whether bodies were only a sample) from FTS5's first matches, or None when the
+        titles alone reach `title_cap` (then the walk is cheaper than looking up every match)."""
+        probe = (
+            "SELECT {0}, m.id, a.id, a.promoted, a.view_count FROM (SELECT rowid AS id FROM kb_article_fts "
+            f"WHERE kb_article_fts MATCH %s LIMIT %s) AS m LEFT JOIN kb_article a ON a.id = m.id{filters}"
+        )
+        sql, arguments = probe.format(1), [title_match, title_cap, *params]
+        if body_match is not None:
+            sql += " UNION ALL " + probe.format(0)
+            arguments += [body_match, body_cap, *params]
+        rows = self._fetch(sql, arguments)
+        if sum(1 for row in rows if row[0]) >= title_cap:
+            return None
+        titles = [row[2:] for row in rows if row[0] and row[2] is not None]
+        bodies = [row[2:] for row in rows if not row[0] and row[2] is not None]
+        return titles, bodies, sum(1 for row in rows if not row[0]) >= body_cap
+
+    def _walk(self, title_match, body_match, filters, params, limit, body_limit):
+        """(title rows, body rows, False): the most popular matches of each (one more than wanted, which tells whether
+        there are more), one walk of the popularity index each."""
         sql = (
             "SELECT a.id, a.promoted, a.view_count FROM kb_article a INDEXED BY kb_article_popular WHERE a.id IN "
             f"(SELECT rowid FROM kb_article_fts WHERE kb_article_fts MATCH %s){filters} "
             "ORDER BY a.promoted DESC, a.view_count DESC, a.id DESC LIMIT %s"
         )
-        body_limit = _body_limit(limit)
-        title_params = [self.match(groups, mode, True, prefix_last), *params, limit + 1]
-        if title_only:
-            rows = [(1, *row) for row in self._fetch(sql, title_params)]
-        else:
-            body_params = [self.match(groups, mode, False, prefix_last), *params, limit + body_limit + 1]
-            rows = self._fetch(
-                f"SELECT 1, * FROM ({sql}) UNION ALL SELECT 0, * FROM ({sql})", [*title_params, *body_params]
-            )
-        titles = [row[0] for row in sorted((row[1:] for row in rows if row[0]), key=_popularity)]
-        seen = set(titles)
-        bodies = sorted((row[1:] for row in rows if not row[0] and row[1] not in seen), key=_popularity)
-        body_only = [row[0] for row in bodies]
-        return titles[:limit] + body_only[:body_limit], len(titles) > limit or len(body_only) > body_limit
+        title_params = [title_match, *params, limit + 1]
+        if body_match is None:
+            return self._fetch(sql, title_params), [], False
+        rows = self._fetch(
+            f"SELECT 1, * FROM ({sql}) UNION ALL SELECT 0, * FROM ({sql})",
+            [*title_params, body_match, *params, limit + body_limit + 1],
+        )
+        return [row[1:] for row in rows if row[0]], [row[1:] for row in rows if not row[0]], False
 
     def spelling_candidates(self, word):
         return TrigramIndex.current().candidates(word)
