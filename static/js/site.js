@@ -159,6 +159,56 @@
     return (text.match(CJK) || []).length >= 2 || (text.match(LATIN) || []).length >= 3;
   }
 
+  // Calls show(titles) `delay` ms after typing stops (show([]) while the text is too short); a newer lookup cancels
+  // an older one still under way. Shared by the search boxes and the ticket form.
+  function watchSuggestions(input, delay, show) {
+    var timer = null;
+    var pending = null;
+
+    function lookup() {
+      var text = input.value.trim();
+      if (!longEnough(text)) return show([]);
+      if (pending) pending.abort();
+      pending = new AbortController();
+      var url = SUGGEST_URL + "?q=" + encodeURIComponent(text) + "&lang=" + encodeURIComponent(document.documentElement.lang);
+      fetch(url, { headers: { Accept: "application/json" }, signal: pending.signal, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+        .then(function (data) { if (input.value.trim() === text) show(data.suggestions || []); })
+        .catch(function () {});
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(lookup, delay);
+    });
+    return lookup;
+  }
+
+  // Ticket form: while the subject is typed, list help-center articles that may already answer it.
+  function initTicketSuggestions(box, index) {
+    var input = document.getElementById(box.getAttribute("data-for"));
+    var list = box.querySelector("ul");
+    if (!input || !list || !window.fetch) return;
+    box.id = box.id || "ticket-suggestions-" + index;
+    input.setAttribute("aria-describedby", ((input.getAttribute("aria-describedby") || "") + " " + box.id).trim());
+    var lookup = watchSuggestions(input, 250, function (items) {
+      list.textContent = "";
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = item.url;
+        link.textContent = item.title;
+        // A new tab, so what was typed into the form is still there when the customer comes back.
+        link.target = "_blank";
+        link.rel = "noopener";
+        li.appendChild(link);
+        list.appendChild(li);
+      });
+      box.hidden = items.length === 0;
+    });
+    if (input.value.trim()) lookup();
+  }
+
   function initSuggest(input) {
     var form = input.form;
     if (!form || !window.fetch) return;
@@ -173,8 +223,6 @@
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-controls", id);
     input.setAttribute("aria-expanded", "false");
-    var timer = null;
-    var pending = null;
     var active = -1;
 
     function close() {
@@ -212,21 +260,9 @@
       input.setAttribute("aria-activedescendant", options[active].id);
     }
 
-    function lookup() {
-      var text = input.value.trim();
-      if (!longEnough(text)) return close();
-      if (pending) pending.abort();
-      pending = new AbortController();
-      var url = SUGGEST_URL + "?q=" + encodeURIComponent(text) + "&lang=" + encodeURIComponent(document.documentElement.lang);
-      fetch(url, { headers: { Accept: "application/json" }, signal: pending.signal, credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
-        .then(function (data) { if (input.value.trim() === text) show(data.suggestions || []); })
-        .catch(function () {});
-    }
-
-    input.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(lookup, 200);
+    watchSuggestions(input, 200, function (items) {
+      if (items.length) show(items);
+      else close();
     });
     input.addEventListener("keydown", function (event) {
       if (list.hidden) return;
@@ -245,6 +281,7 @@
 
   function init() {
     document.querySelectorAll("input[data-suggest]").forEach(initSuggest);
+    document.querySelectorAll("[data-ticket-suggestions]").forEach(initTicketSuggestions);
     document.querySelectorAll("form[data-feedback]").forEach(initFeedback);
     document.querySelectorAll("form[data-click-log]").forEach(initClickLog);
     initToc();
