@@ -1,6 +1,7 @@
 """Settings for Helpdesk, read once from the environment with safe development defaults."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -124,6 +125,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+    # Tests use a file, as `make run` does, not shared-cache memory: concurrent requests then wait for each other's
+    # writes (WAL and the busy timeout) instead of failing with "table is locked". One file per test process.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"helpdesk-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -243,9 +247,19 @@ SITE_NAME = env_str("SITE_NAME", _("Help Center"))
 KB_PAGE_CACHE = env_bool("KB_PAGE_CACHE", True)
 KB_PAGE_CACHE_SECONDS = env_int("KB_PAGE_CACHE_SECONDS", 600)
 
+# Every handler masks tracking tokens and query strings (helpdesk.log_redaction); the development server's request
+# lines go through the same filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "helpdesk.log_redaction.RedactRequestLines"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact"]},
+    },
+    "loggers": {"django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
