@@ -1,25 +1,36 @@
-"""Minimal staff view of tickets and their configuration; the agent desk comes later."""
+"""Staff view of tickets and their configuration: queues, problem types with their fields as rows."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Message, ProblemType, Queue, Ticket
+from tickets.admin_forms import ProblemFieldForm, ProblemFieldFormSet, ProblemTypeForm
+from tickets.models import Message, ProblemField, ProblemType, Queue, Ticket
 
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
+    filter_horizontal = ["members"]
+
+
+class ProblemFieldInline(admin.TabularInline):
+    model = ProblemField
+    form = ProblemFieldForm
+    formset = ProblemFieldFormSet
+    extra = 0
+    ordering = ["position", "id"]
 
 
 @admin.register(ProblemType)
 class ProblemTypeAdmin(admin.ModelAdmin):
+    form = ProblemTypeForm
     list_display = ["slug", "name_en", "name_zh", "queue", "active", "position"]
     list_editable = ["active", "position"]
     list_filter = ["active", "queue"]
     list_select_related = ["queue"]
     search_fields = ["slug"]
-    fields = ["slug", "names", "descriptions", "queue", "position", "active", "fields"]
+    inlines = [ProblemFieldInline]
 
     @admin.display(description=_("English name"))
     def name_en(self, obj):
@@ -32,7 +43,7 @@ class ProblemTypeAdmin(admin.ModelAdmin):
 
 class MessageInline(admin.TabularInline):
     model = Message
-    fields = ["created_at", "kind", "author", "author_user", "body"]
+    fields = ["created_at", "kind", "author", "author_user", "body", "secrets_removed"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -45,6 +56,21 @@ class MessageInline(admin.TabularInline):
         return False
 
 
+class SecretExposedFilter(admin.SimpleListFilter):
+    title = _("secret exposed")
+    parameter_name = "secret_exposed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(secrets_removed=[])
+        if self.value() == "no":
+            return queryset.filter(secrets_removed=[])
+        return queryset
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = [
@@ -55,14 +81,20 @@ class TicketAdmin(admin.ModelAdmin):
         "priority",
         "queue",
         "customer_email",
+        "secret_flag",
         "created_at",
     ]
-    list_filter = ["status", "priority", "queue", "problem_type", "language"]
+    list_filter = ["status", "priority", SecretExposedFilter, "queue", "problem_type", "language"]
     list_select_related = ["problem_type", "queue"]
     search_fields = ["reference", "subject", "customer_email", "customer_uid"]
     date_hierarchy = "created_at"
-    readonly_fields = ["reference", "tracking_token_hash", "created_at", "updated_at"]
+    readonly_fields = ["reference", "secrets_removed", "created_at", "updated_at"]
+    exclude = ["tracking_token_hash"]
     inlines = [MessageInline]
+
+    @admin.display(description=_("secret exposed"), boolean=True, ordering="secrets_removed")
+    def secret_flag(self, obj):
+        return obj.secret_exposed
 
     # Tickets are opened by customers through actions.open_ticket, and every change must leave an event: until the
     # agent desk brings its actions, staff read tickets here and change nothing.

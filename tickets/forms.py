@@ -1,98 +1,84 @@
-"""Ticket forms: the fixed customer fields plus the problem type's own fields, built through one type table."""
+"""Customer ticket forms: the fixed fields plus the problem type's own, every value through the secrets guard first."""
 
-from decimal import Decimal
+import re
+import secrets
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from kb.i18n import pick
-from tickets.secretguard import reject_secrets
+from tickets import fields as field_kinds
+from tickets import secretguard
 
-TXID = RegexValidator(
-    r"^(?:(?:0x)?[0-9a-fA-F]{64}|[1-9A-HJ-NP-Za-km-z]{43,100})$",
-    _("Enter the transaction ID (TxID/hash) exactly as the wallet or block explorer shows it."),
-    code="txid",
-)
-ADDRESS = RegexValidator(
-    r"^[0-9A-Za-z:_-]{25,100}$",
-    _("Enter the full address: 25–100 letters and digits, without spaces."),
-    code="address",
-)
-UID = RegexValidator(r"^\d{5,20}$", _("Your UID is 5–20 digits; find it on your account page."), code="uid")
+SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 
-def positive(value):
-    if value is not None and value <= 0:
-        raise ValidationError(_("Enter an amount greater than zero."), code="positive")
+def new_submission_key():
+    return secrets.token_urlsafe(32)
 
 
-def _text(definition, language, options):
-    return forms.CharField(max_length=200, validators=[reject_secrets], **options)
+class SubmissionKeyField(forms.CharField):
+    """The random key a rendered form carries, so that sending it twice makes one ticket (or reply), not two."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, widget=forms.HiddenInput, **kwargs)
+
+    def clean(self, value):
+        """Anything but a well-formed key counts as none (a new submission), never as an error."""
+        value = super().clean(value)
+        return value if SUBMISSION_KEY.match(value) else ""
 
 
-def _textarea(definition, language, options):
-    widget = forms.Textarea(attrs={"rows": 4, "maxlength": 5000})
-    return forms.CharField(max_length=5000, widget=widget, validators=[reject_secrets], **options)
+class GuardedForm(forms.Form):
+    """A form of customer text: every submitted value passes the secrets guard before it is validated.
+
+    Free text keeps a marker where a secret was; a structured field (TxID, address, UID…) that held a secret is
+    emptied and marked as an error. Either way the re-rendered form never shows the secret again, and `removed`
+    tells the view what to warn the customer about.
+    """
+
+    free_text = frozenset()  # names of the free-text fields; the others are structured
+    contexts = {}  # field name → secrets guard context ("txid", "address", "memo"); free text by default
+
+    def full_clean(self):
+        if self.is_bound and not hasattr(self, "removed"):
+            self.data, self.removed = self._guarded(self.data)
+        super().full_clean()
+        for name, kinds in getattr(self, "removed", {}).items():
+            if name in self.fields and name not in self.free_text:
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        _("We removed a %(what)s from this field: never share it with anyone. Enter %(label)s here."),
+                        code="secret",
+                        params={"what": secretguard.LABELS[kinds[0]], "label": self.fields[name].label},
+                    ),
+                )
+
+    def _guarded(self, data):
+        data, removed = data.copy(), {}
+        for name in self.fields:
+            value = data.get(name)
+            if not isinstance(value, str) or not value:
+                continue
+            result = secretguard.redact(value, field=self.contexts.get(name, "text"))
+            if result:
+                removed[name] = result.kinds
+                data[name] = result.text if name in self.free_text else ""
+        return data, removed
+
+    def error_summary(self):
+        """(field id, label, first message) of every field in error, in form order, for the summary at the top."""
+        return [(field.auto_id, field.label, field.errors[0]) for field in self.visible_fields() if field.errors]
+
+    @property
+    def secrets_removed(self):
+        """The kinds of secret removed from any field, in the guard's order."""
+        found = {kind for kinds in getattr(self, "removed", {}).values() for kind in kinds}
+        return tuple(kind for kind in secretguard.KINDS if kind in found)
 
 
-def _choice(definition, language, options):
-    choices = [(c["value"], pick(c.get("label") or {}, language) or c["value"]) for c in definition["choices"]]
-    return forms.ChoiceField(choices=[("", "—"), *choices], **options)
-
-
-def _amount(definition, language, options):
-    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-    return forms.DecimalField(max_digits=38, decimal_places=18, widget=widget, validators=[positive], **options)
-
-
-def _code(validator, **widget_attrs):
-    def factory(definition, language, options):
-        widget = forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", **widget_attrs})
-        return forms.CharField(max_length=100, widget=widget, validators=[validator], **options)
-
-    return factory
-
-
-def _email(definition, language, options):
-    return forms.EmailField(**options)
-
-
-# Field type → form field factory. `ProblemType.clean()` accepts exactly these type names.
-FIELD_TYPES = {
-    "text": _text,
-    "textarea": _textarea,
-    "choice": _choice,
-    "amount": _amount,
-    "txid": _code(TXID),
-    "address": _code(ADDRESS),
-    "uid": _code(UID, inputmode="numeric"),
-    "email": _email,
-}
-# Names of the fields every ticket form has; a type's own fields must not shadow them, except that a "uid"
-# definition of type "uid" replaces the optional UID field (a type that needs the account makes it required).
-RESERVED_NAMES = frozenset({"email", "uid", "subject", "description"})
-
-
-def build_field(definition, language):
-    """The form field for one definition, labelled in `language` (the other language as fallback)."""
-    options = {
-        "label": pick(definition.get("label") or {}, language) or definition["name"],
-        "help_text": pick(definition.get("help") or {}, language),
-        "required": bool(definition.get("required", False)),
-    }
-    return FIELD_TYPES[definition["type"]](definition, language, options)
-
-
-def as_text(value):
-    """A cleaned value as stored with the ticket: amounts in plain notation, never exponents."""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
-
-
-class TicketForm(forms.Form):
+class TicketForm(GuardedForm):
+    submission = SubmissionKeyField()
     email = forms.EmailField(
         label=_("Your email"),
         help_text=_("We reply to this address."),
@@ -102,20 +88,18 @@ class TicketForm(forms.Form):
         label=_("Your UID (optional)"),
         required=False,
         max_length=20,
-        validators=[UID],
+        validators=[field_kinds.UID],
         help_text=_("The numeric ID on your account page. Never send your password."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     subject = forms.CharField(
         label=_("Subject"),
         max_length=150,
-        validators=[reject_secrets],
         widget=forms.TextInput(attrs={"autocomplete": "off", "data-ticket-suggest": ""}),
     )
     description = forms.CharField(
         label=_("Describe the problem"),
         max_length=10_000,
-        validators=[reject_secrets],
         help_text=_("What happened, when, and what you have tried. Do not include passwords, keys or 2FA codes."),
         widget=forms.Textarea(attrs={"rows": 7, "maxlength": 10_000}),
     )
@@ -123,26 +107,46 @@ class TicketForm(forms.Form):
     def __init__(self, problem_type, language, data=None, **kwargs):
         super().__init__(data, **kwargs)
         self.problem_type = problem_type
-        self.type_field_names = []
-        for definition in problem_type.fields or []:
-            self.fields[definition["name"]] = build_field(definition, language)
-            if definition["name"] != "uid":
-                self.type_field_names.append(definition["name"])
+        self.rows = list(problem_type.fields.all())
+        self.free_text = {"subject", "description"}
+        self.contexts = {}
+        for row in self.rows:
+            self.fields[row.name] = field_kinds.build_field(row, language)
+            if row.kind in field_kinds.FREE_TEXT:
+                self.free_text.add(row.name)
+            elif row.kind in field_kinds.SECRET_CONTEXT:
+                self.contexts[row.name] = field_kinds.SECRET_CONTEXT[row.kind]
+        if not self.is_bound:
+            self.initial["submission"] = new_submission_key()
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, error in field_kinds.check_transfer(self.rows, cleaned).items():
+            self.add_error(name, error)
+        return cleaned
 
     def type_values(self):
         """The problem type's submitted values as strings; empty optional fields are left out."""
         values = {}
-        for name in self.type_field_names:
-            value = self.cleaned_data.get(name)
+        for row in self.rows:
+            if row.name == "uid":
+                continue
+            value = self.cleaned_data.get(row.name)
             if value not in (None, ""):
-                values[name] = as_text(value)
+                values[row.name] = field_kinds.as_text(value)
         return values
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(GuardedForm):
+    submission = SubmissionKeyField()
     body = forms.CharField(
         label=_("Your reply"),
         max_length=10_000,
-        validators=[reject_secrets],
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": 10_000}),
     )
+    free_text = frozenset({"body"})
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        if not self.is_bound:
+            self.initial["submission"] = new_submission_key()

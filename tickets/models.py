@@ -1,7 +1,8 @@
 """Ticket intake: queues, problem types with their field definitions, tickets, their conversation and audit trail."""
 
+import base64
 import hashlib
-import re
+import hmac
 import secrets
 
 from django.conf import settings
@@ -11,21 +12,28 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kb.i18n import NamedInLanguages, pick
-from tickets.forms import FIELD_TYPES, RESERVED_NAMES
+from helpdesk.i18n import NamedInLanguages, pick
+from tickets import fields as field_kinds
 
 # No 0/O, 1/I/L: a reference read out over the phone or copied by hand stays unambiguous.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
-FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+REFERENCE_PATTERN = f"HD-[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}"
 
 
 def new_reference():
     return "HD-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
-def new_tracking_token():
-    return secrets.token_urlsafe(24)
+def new_tracking_token(submission=""):
+    """A 192-bit tracking token: random, or derived from the form's submission key so a resent form finds its ticket.
+
+    The submission key is a random value the form carried; only someone who had that form can derive the token.
+    """
+    if not submission:
+        return secrets.token_urlsafe(24)
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"tracking:" + submission.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
 
 
 def hash_token(token):
@@ -35,6 +43,13 @@ def hash_token(token):
 class Queue(models.Model):
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="ticket_queues",
+        verbose_name=_("agents"),
+        help_text=_("Agents who work this queue's tickets."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -57,17 +72,6 @@ class ProblemType(NamedInLanguages):
     queue = models.ForeignKey(Queue, models.PROTECT, related_name="problem_types", verbose_name=_("queue"))
     position = models.PositiveIntegerField(_("position"), default=0)
     active = models.BooleanField(_("active"), default=True)
-    fields = models.JSONField(
-        _("fields"),
-        default=list,
-        blank=True,
-        help_text=_(
-            'A list of field definitions: {"name": "txid", "type": "txid", "required": true, '
-            '"label": {"zh-hans": "…", "en": "…"}, "help": {…}, "choices": [{"value": "TRC20", "label": {…}}]}. '
-            "Types: text, textarea, choice, amount, txid, address, uid, email."
-        ),
-    )
-
     objects = ProblemTypeQuerySet.as_manager()
 
     class Meta:
@@ -79,66 +83,52 @@ class ProblemType(NamedInLanguages):
         return reverse("tickets:form", args=[self.slug])
 
     def clean(self):
-        errors = {"names": _names_errors(self.names), "fields": field_definition_errors(self.fields)}
-        if errors := {key: messages for key, messages in errors.items() if messages}:
+        if not any(isinstance(v, str) and v.strip() for v in (self.names or {}).values()):
+            raise ValidationError({"names": _("Give the problem type a name in at least one language.")})
+
+
+class ProblemField(models.Model):
+    """One field a problem type's form asks for (TxID, network, amount…), labelled per language."""
+
+    problem_type = models.ForeignKey(ProblemType, models.CASCADE, related_name="fields", verbose_name=_("problem type"))
+    name = models.CharField(
+        _("name"), max_length=40, help_text=_("Key the value is stored under, e.g. txid (lowercase, digits, _).")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=field_kinds.FieldKind.choices)
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    labels = models.JSONField(_("labels"), default=dict, help_text=_("Label per language code."))
+    helps = models.JSONField(_("help texts"), default=dict, blank=True)
+    choices = models.JSONField(
+        _("choices"), default=list, blank=True, help_text=_('For choice fields: [{"value": …, "label": {…}}].')
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["problem_type", "name"], name="tickets_field_unique_name")]
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def label(self):
+        return pick(self.labels) or self.name
+
+    def clean(self):
+        errors = field_kinds.definition_errors(name=self.name, kind=self.kind, labels=self.labels, choices=self.choices)
+        if errors:
             raise ValidationError(errors)
-
-
-def _names_errors(names):
-    if not isinstance(names, dict) or not any(isinstance(v, str) and v.strip() for v in names.values()):
-        return [_('Give at least one name, e.g. {"zh-hans": "充值未到账", "en": "Deposit not credited"}.')]
-    return []
-
-
-def _is_text_map(value):
-    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-
-
-def field_definition_errors(definitions):
-    """Everything wrong with a list of field definitions, as messages (empty when it is usable)."""
-    if not isinstance(definitions, list):
-        return [_("Fields must be a list of definitions.")]
-    errors, seen = [], set()
-    for number, definition in enumerate(definitions, 1):
-        if not isinstance(definition, dict):
-            errors.append(_("Field %(n)s: a definition must be an object.") % {"n": number})
-            continue
-        name, kind = definition.get("name"), definition.get("type")
-        where = {"n": number, "name": name}
-        if not isinstance(name, str) or not FIELD_NAME.match(name):
-            errors.append(_("Field %(n)s: the name must be lowercase letters, digits and _ (max. 40).") % where)
-        elif name in RESERVED_NAMES and (name, kind) != ("uid", "uid"):
-            errors.append(_("Field %(n)s: “%(name)s” is used by every form; choose another name.") % where)
-        elif name in seen:
-            errors.append(_("Field %(n)s: the name “%(name)s” is used twice.") % where)
-        seen.add(name)
-        if kind not in FIELD_TYPES:
-            errors.append(
-                _("Field %(n)s: unknown type “%(type)s” (known: %(known)s).")
-                % {**where, "type": kind, "known": ", ".join(FIELD_TYPES)}
-            )
-        if not isinstance(definition.get("required", False), bool):
-            errors.append(_("Field %(n)s: “required” must be true or false.") % where)
-        for key in ("label", "help"):
-            if key in definition and not _is_text_map(definition[key]):
-                errors.append(_("Field %(n)s: “%(key)s” must map language codes to text.") % {**where, "key": key})
-        choices = definition.get("choices")
-        if kind == "choice":
-            values = [c.get("value") for c in choices] if isinstance(choices, list) and choices else []
-            if not values or not all(isinstance(c, dict) for c in choices):
-                errors.append(_("Field %(n)s: a choice field needs a non-empty list of choices.") % where)
-            elif not all(isinstance(v, str) and v for v in values) or len(set(values)) != len(values):
-                errors.append(_("Field %(n)s: every choice needs its own non-empty “value”.") % where)
-            elif not all(_is_text_map(c.get("label", {})) for c in choices):
-                errors.append(_("Field %(n)s: a choice “label” must map language codes to text.") % where)
-        elif choices is not None:
-            errors.append(_("Field %(n)s: only choice fields take choices.") % where)
-    return errors
 
 
 class TicketQuerySet(models.QuerySet):
     def for_list(self):
         return self.select_related("problem_type", "queue")
+
+    def for_page(self):
+        """With the problem type's field rows, for pages that show the ticket's field values."""
+        return self.for_list().prefetch_related("problem_type__fields")
 
 
 class Ticket(models.Model):
@@ -170,6 +160,16 @@ class Ticket(models.Model):
         Status.CLOSED: _("Closed"),
     }
 
+    # Which status may follow which: nothing returns to new, and closed is final (the customer opens a new ticket).
+    TRANSITIONS = {
+        Status.NEW: {Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED},
+        Status.OPEN: {Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED},
+        Status.PENDING: {Status.OPEN, Status.ON_HOLD, Status.SOLVED, Status.CLOSED},
+        Status.ON_HOLD: {Status.OPEN, Status.PENDING, Status.SOLVED, Status.CLOSED},
+        Status.SOLVED: {Status.OPEN, Status.CLOSED},
+        Status.CLOSED: set(),
+    }
+
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     problem_type = models.ForeignKey(
         ProblemType, models.PROTECT, related_name="tickets", verbose_name=_("problem type")
@@ -183,6 +183,12 @@ class Ticket(models.Model):
     customer_tier = models.CharField(_("customer tier"), max_length=10, choices=Tier.choices, default=Tier.STANDARD)
     subject = models.CharField(_("subject"), max_length=150)
     fields = models.JSONField(_("fields"), default=dict, blank=True)
+    secrets_removed = models.JSONField(
+        _("secrets removed"),
+        default=list,
+        blank=True,
+        help_text=_("Kinds of secret the customer sent and the guard removed (never the secret itself)."),
+    )
     tracking_token_hash = models.CharField(_("tracking token hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -209,20 +215,21 @@ class Ticket(models.Model):
     def accepts_replies(self):
         return self.status != self.Status.CLOSED
 
+    def can_become(self, status):
+        return status in self.TRANSITIONS.get(self.status, ())
+
+    @property
+    def secret_exposed(self):
+        return bool(self.secrets_removed)
+
     def field_items(self):
-        """The submitted field values as (label, text) in the order of the type's definitions, choices in words."""
+        """The submitted field values as (label, text) in the order of the type's fields, choices in words."""
         values = dict(self.fields or {})
         items = []
-        for definition in self.problem_type.fields or []:
-            name = definition.get("name")
-            if name not in values:
-                continue
-            value = values.pop(name)
-            if definition.get("type") == "choice":
-                labels = {c.get("value"): pick(c.get("label") or {}) for c in definition.get("choices") or []}
-                value = labels.get(value) or value
-            items.append((pick(definition.get("label") or {}) or name, value))
-        items.extend(values.items())  # fields since removed from the definition are still shown, by name
+        for row in self.problem_type.fields.all():
+            if row.name in values:
+                items.append((row.label, field_kinds.display(row, values.pop(row.name))))
+        items.extend(values.items())  # fields since removed from the type are still shown, by name
         return items
 
 
@@ -253,12 +260,22 @@ class Message(models.Model):
         verbose_name=_("author account"),
     )
     body = models.TextField(_("body"))
+    secrets_removed = models.JSONField(_("secrets removed"), default=list, blank=True)
+    # SHA-256 of the reply form's submission key: the same form sent twice adds one message.
+    submission_hash = models.CharField(_("submission hash"), max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "submission_hash"],
+                condition=~models.Q(submission_hash=""),
+                name="tickets_message_unique_submission",
+            )
+        ]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
 
@@ -269,8 +286,14 @@ class Message(models.Model):
 class TicketEvent(models.Model):
     """One entry of a ticket's audit trail: what changed, with the details in `data`."""
 
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        SECRET_REMOVED = "secret_removed", _("Secret removed")
+
     ticket = models.ForeignKey(Ticket, models.CASCADE, related_name="events", verbose_name=_("ticket"))
-    kind = models.CharField(_("kind"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
     data = models.JSONField(_("data"), default=dict, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("actor")

@@ -3,29 +3,21 @@
 import itertools
 
 from tickets import actions
-from tickets.models import Message, ProblemType, Queue
+from tickets.models import Message, ProblemField, ProblemType, Queue
 
 _seq = itertools.count(1)
 
-TXID = "0x" + "ab" * 32
-ADDRESS = "TQrY8tryqsYVCYS3MFbtffiPp2ccyn4STm"
+TXID = "ab" * 32  # a Tron transaction ID: 64 hex digits
+ADDRESS = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # a real Tron address (base58check, version 0x41)
 
 DEPOSIT_FIELDS = [
-    {"name": "coin", "type": "text", "required": True, "label": {"zh-hans": "币种", "en": "Coin"}},
-    {
-        "name": "network",
-        "type": "choice",
-        "required": True,
-        "label": {"zh-hans": "网络", "en": "Network"},
-        "choices": [
-            {"value": "TRC20", "label": {"zh-hans": "波场 (TRC20)", "en": "Tron (TRC20)"}},
-            {"value": "ERC20", "label": {"zh-hans": "以太坊 (ERC20)", "en": "Ethereum (ERC20)"}},
-        ],
-    },
-    {"name": "txid", "type": "txid", "required": True, "label": {"zh-hans": "交易哈希", "en": "TxID"}},
-    {"name": "amount", "type": "amount", "required": True, "label": {"zh-hans": "数量", "en": "Amount"}},
-    {"name": "address", "type": "address", "required": True, "label": {"zh-hans": "充币地址", "en": "Address"}},
-    {"name": "note", "type": "textarea", "required": False, "label": {"zh-hans": "备注", "en": "Note"}},
+    {"name": "coin", "kind": "coin", "required": True, "labels": {"zh-hans": "币种", "en": "Coin"}},
+    {"name": "network", "kind": "network", "required": True, "labels": {"zh-hans": "网络", "en": "Network"}},
+    {"name": "txid", "kind": "txid", "required": True, "labels": {"zh-hans": "交易哈希", "en": "TxID"}},
+    {"name": "amount", "kind": "amount", "required": True, "labels": {"zh-hans": "数量", "en": "Amount"}},
+    {"name": "address", "kind": "address", "required": True, "labels": {"zh-hans": "充币地址", "en": "Address"}},
+    {"name": "memo", "kind": "memo", "required": False, "labels": {"zh-hans": "备注标签", "en": "Memo"}},
+    {"name": "note", "kind": "textarea", "required": False, "labels": {"zh-hans": "备注", "en": "Note"}},
 ]
 
 
@@ -36,19 +28,23 @@ def make_queue(**overrides):
     return Queue.objects.create(**fields)
 
 
-def make_problem_type(**overrides):
+def make_problem_type(fields=DEPOSIT_FIELDS, **overrides):
+    """A problem type with field rows made from `fields` (dicts of ProblemField attributes, in order)."""
     n = next(_seq)
-    fields = {
+    values = {
         "slug": f"type-{n}",
         "names": {"zh-hans": f"问题类型{n}", "en": f"Problem type {n}"},
         "descriptions": {"zh-hans": f"说明{n}", "en": f"Description {n}"},
         "position": n,
-        "fields": DEPOSIT_FIELDS,
     }
-    fields.update(overrides)
-    if "queue" not in fields:
-        fields["queue"] = make_queue()
-    return ProblemType.objects.create(**fields)
+    values.update(overrides)
+    if "queue" not in values:
+        values["queue"] = make_queue()
+    problem_type = ProblemType.objects.create(**values)
+    ProblemField.objects.bulk_create(
+        ProblemField(problem_type=problem_type, position=position, **row) for position, row in enumerate(fields, 1)
+    )
+    return problem_type
 
 
 def deposit_values(**overrides):
@@ -69,7 +65,8 @@ def open_ticket(problem_type=None, **overrides):
         "fields": deposit_values(),
     }
     arguments.update(overrides)
-    return actions.open_ticket(**arguments)
+    opened = actions.open_ticket(**arguments)
+    return opened.ticket, opened.token
 
 
 def make_ticket(**overrides):
@@ -80,3 +77,8 @@ def add_message(ticket, **overrides):
     fields = {"ticket": ticket, "kind": Message.Kind.PUBLIC, "author": Message.Author.AGENT, "body": "回复"}
     fields.update(overrides)
     return Message.objects.create(**fields)
+
+
+def follow_link(client, token, language="en"):
+    """Open a tracking link the way a customer does; returns the ticket page's response (after the redirect)."""
+    return client.get(f"/{language}/tickets/t/{token}/", follow=True)
