@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
@@ -63,6 +65,68 @@ def publisher(db, django_user_model):
 @pytest.fixture
 def superuser(db, django_user_model):
     return _staff(django_user_model, "boss", is_superuser=True)
+
+
+@pytest.fixture
+def kb_editor(editor):
+    """The desk's name for the help-center editor role."""
+    return editor
+
+
+@pytest.fixture
+def queue_a(db):
+    from tests.tickets.factories import make_queue
+
+    return make_queue(slug="queue-a", name="Queue A")
+
+
+@pytest.fixture
+def queue_b(db):
+    from tests.tickets.factories import make_queue
+
+    return make_queue(slug="queue-b", name="Queue B")
+
+
+@pytest.fixture
+def agent_a(db, django_user_model, queue_a):
+    """Staff in the "Agent" group, member of queue A only."""
+    agent = _staff(django_user_model, "agent-a", "Agent")
+    queue_a.members.add(agent)
+    return agent
+
+
+@pytest.fixture
+def agent_b(db, django_user_model, queue_b):
+    """Staff in the "Agent" group, member of queue B only."""
+    agent = _staff(django_user_model, "agent-b", "Agent")
+    queue_b.members.add(agent)
+    return agent
+
+
+@pytest.fixture
+def supervisor(db, django_user_model):
+    """Staff in the "Supervisor" group: every queue and the desk's configuration."""
+    return _staff(django_user_model, "supervisor", "Supervisor")
+
+
+@dataclass
+class Customer:
+    """A customer without an account: their ticket in queue A, its tracking token, and a browser that opened it."""
+
+    email: str
+    ticket: object
+    token: str
+    client: Client
+
+
+@pytest.fixture
+def customer(db, queue_a):
+    from tests.tickets.factories import follow_link, make_problem_type, open_ticket
+
+    ticket, token = open_ticket(make_problem_type(queue=queue_a), email="carol@example.com", language="en")
+    browser = Client(headers={"accept-language": "en"})
+    follow_link(browser, token)
+    return Customer(email="carol@example.com", ticket=ticket, token=token, client=browser)
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from tickets import views
+from tickets.models import REFERENCE_PATTERN
 
 app_name = "tickets"
 urlpatterns = [
     path("new/", views.choose_type, name="new"),
     path("new/<slug:slug>/", views.new_ticket, name="form"),
-    path("t/<str:token>/", views.track, name="track"),
+    path("t/<str:token>/", views.follow_link, name="link"),
+    re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/$", views.ticket_page, name="ticket"),
 ]

@@ -7,6 +7,7 @@ from kb.models import SearchLog
 from tests.e2e.conftest import PHONE
 from tests.factories import make_article, make_section
 from tests.tickets.factories import ADDRESS, TXID, make_problem_type
+from tickets import actions
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.e2e
@@ -34,18 +35,60 @@ def test_a_customer_searches_then_opens_a_ticket_and_lands_on_its_private_page(p
 
     page.locator("input[name=email]").fill("alice@example.com")
     page.locator("textarea[name=description]").fill("昨天转入 500 USDT，一直没到账。")
-    page.locator("input[name=coin]").fill("USDT")
+    page.locator("select[name=coin]").select_option("USDT")
     page.locator("select[name=network]").select_option("TRC20")
     page.locator("input[name=txid]").fill(TXID)
     page.locator("input[name=amount]").fill("500")
     page.locator("input[name=address]").fill(ADDRESS)
     page.locator("form.ticket-form button[type=submit]").click()
 
-    page.wait_for_url("**/tickets/t/**")
     ticket = Ticket.objects.get()
+    page.wait_for_url(f"**/zh-hans/tickets/{ticket.reference}/?new=1")
     expect(page.locator("body")).to_contain_text(ticket.reference)
     expect(page.locator("body")).to_contain_text("昨天转入 500 USDT")
     assert SearchLog.objects.get(query="充值没到账").ticket_submitted
+    link = page.locator("#tracking-link").input_value()
+    assert "/zh-hans/tickets/t/" in link
+
+
+def test_a_customer_opens_the_private_link_replies_and_sees_the_reply(pages, desk):
+    opened = actions.open_ticket(
+        problem_type=desk["type"],
+        language="en",
+        email="bob@example.com",
+        subject="Withdrawal stuck",
+        description="Pending for six hours.",
+        fields={},
+    )
+    requests = []
+    page = pages.open()
+    page.on("request", lambda request: requests.append((request.url, request.headers.get("referer", ""))))
+    page.goto(f"/en/tickets/t/{opened.token}/")
+    page.wait_for_url(f"**/en/tickets/{opened.ticket.reference}/")
+    expect(page.locator("h1")).to_have_text("Withdrawal stuck")
+    page.locator("textarea[name=body]").fill("Here is more detail: sent at 10:05.")
+    page.locator("form.reply-form button[type=submit]").click()
+    page.wait_for_url(f"**/en/tickets/{opened.ticket.reference}/#latest")
+    expect(page.locator("#latest")).to_contain_text("Here is more detail: sent at 10:05.")
+    assert list(opened.ticket.messages.values_list("body", flat=True))[-1] == "Here is more detail: sent at 10:05."
+    # The token was in the first request line only: no later URL or referrer carries it.
+    later = [(url, referer) for url, referer in requests if "/tickets/t/" not in url]
+    assert later and all(opened.token not in url + referer for url, referer in later)
+
+
+def test_a_wrong_field_puts_the_focus_on_an_error_summary_that_links_to_it(pages, desk):
+    page = pages.open("/en/tickets/new/deposit/")
+    page.locator("input[name=email]").fill("alice@example.com")
+    page.locator("input[name=subject]").fill("Deposit missing")
+    page.locator("textarea[name=description]").fill("It did not arrive.")
+    page.locator("input[name=amount]").fill("200,5")
+    page.locator("form.ticket-form button[type=submit]").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Use a dot for decimals: 200.5")
+    summary.locator("a[href='#id_amount']").click()
+    expect(page.locator("#id_amount")).to_be_focused()
+    expect(page.locator("#id_amount")).to_have_value("200,5")
 
 
 def test_the_ticket_form_fits_a_phone_and_keeps_values_after_an_error(pages, desk):

@@ -112,9 +112,108 @@ def test_field_items_show_labels_and_choice_words_in_definition_order():
     ticket = make_ticket()
     ticket.fields["retired"] = "kept"
     items = ticket.field_items()
-    assert items[0] == ("Coin", "USDT") and items[1] == ("Network", "Tron (TRC20)")
+    assert items[0] == ("Coin", "Tether (USDT)") and items[1] == ("Network", "Tron (TRC20)")
     assert items[-1] == ("retired", "kept")
 
 
 def test_the_reference_alphabet_has_no_lookalike_characters():
     assert not set("0O1IL") & set(models.REFERENCE_ALPHABET)
+
+
+def test_the_same_form_sent_twice_makes_one_ticket_and_returns_it_again():
+    problem_type = make_problem_type()
+    first = actions.open_ticket(**ticket_arguments(problem_type), submission="k" * 43)
+    again = actions.open_ticket(**ticket_arguments(problem_type, subject="changed"), submission="k" * 43)
+    assert first.created and not again.created
+    assert again.ticket == first.ticket and again.token == first.token
+    assert Ticket.objects.count() == 1 and Message.objects.count() == 1
+    other = actions.open_ticket(**ticket_arguments(problem_type), submission="m" * 43)
+    assert other.created and other.ticket != first.ticket and other.token != first.token
+
+
+def test_a_form_sent_again_after_the_window_makes_a_new_ticket():
+    problem_type = make_problem_type()
+    first = actions.open_ticket(**ticket_arguments(problem_type), submission="k" * 43)
+    Ticket.objects.filter(pk=first.ticket.pk).update(created_at=timezone.now() - actions.RESUBMIT_WINDOW * 2)
+    later = actions.open_ticket(**ticket_arguments(problem_type), submission="k" * 43)
+    assert later.created and later.ticket != first.ticket and later.token != first.token
+    assert actions.ticket_for_token(first.token) == first.ticket
+    assert actions.ticket_for_token(later.token) == later.ticket
+
+
+def test_without_a_submission_key_every_call_is_a_new_ticket():
+    problem_type = make_problem_type()
+    assert (
+        actions.open_ticket(**ticket_arguments(problem_type)).ticket
+        != actions.open_ticket(**ticket_arguments(problem_type)).ticket
+    )
+
+
+def ticket_arguments(problem_type, **overrides):
+    arguments = {
+        "problem_type": problem_type,
+        "language": "en",
+        "email": "a@example.com",
+        "subject": "Deposit missing",
+        "description": "It did not arrive.",
+        "fields": {},
+    }
+    arguments.update(overrides)
+    return arguments
+
+
+def test_a_reply_form_sent_twice_adds_one_message():
+    ticket = make_ticket()
+    first = actions.add_customer_reply(ticket=ticket, body="one", submission="r" * 43)
+    again = actions.add_customer_reply(ticket=ticket, body="one", submission="r" * 43)
+    assert again == first and ticket.messages.count() == 2
+    assert ticket.events.filter(kind="customer_replied").count() == 1
+    actions.add_customer_reply(ticket=ticket, body="two", submission="s" * 43)
+    assert ticket.messages.count() == 3
+
+
+@pytest.mark.parametrize(
+    "start,end,allowed",
+    [
+        ("new", "open", True),
+        ("new", "solved", True),
+        ("open", "pending", True),
+        ("pending", "open", True),
+        ("on_hold", "solved", True),
+        ("solved", "open", True),
+        ("solved", "closed", True),
+        ("open", "new", False),
+        ("solved", "pending", False),
+        ("closed", "open", False),
+        ("closed", "solved", False),
+    ],
+)
+def test_change_status_follows_the_transition_table(start, end, allowed, django_user_model):
+    agent = django_user_model.objects.create_user("agent-x")
+    ticket = make_ticket()
+    Ticket.objects.filter(pk=ticket.pk).update(status=start)
+    if allowed:
+        actions.change_status(ticket=ticket, status=end, actor=agent)
+        assert Ticket.objects.get(pk=ticket.pk).status == end
+        event = ticket.events.get(kind="status_changed")
+        assert event.data == {"from": start, "to": end} and event.actor == agent
+    else:
+        with pytest.raises(ValidationError) as error:
+            actions.change_status(ticket=ticket, status=end, actor=agent)
+        assert "cannot become" in str(error.value)
+        assert Ticket.objects.get(pk=ticket.pk).status == start
+        assert not ticket.events.filter(kind="status_changed").exists()
+
+
+def test_change_status_to_the_same_status_is_no_change_and_no_event():
+    ticket = make_ticket()
+    actions.change_status(ticket=ticket, status=Ticket.Status.NEW)
+    assert not ticket.events.filter(kind="status_changed").exists()
+
+
+def test_every_event_kind_written_is_one_of_the_declared_choices():
+    ticket = make_ticket(description="my password is Hunter-22x")
+    actions.add_customer_reply(ticket=ticket, body="ok")
+    actions.change_status(ticket=ticket, status=Ticket.Status.SOLVED)
+    kinds = set(TicketEvent.objects.values_list("kind", flat=True))
+    assert kinds <= set(TicketEvent.Kind.values) and len(kinds) >= 3
