@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.i18n import language_fields
 from tickets.admin_forms import ProblemFieldForm, ProblemFieldFormSet, ProblemTypeForm
 from tickets.models import Message, ProblemField, ProblemType, Queue, Ticket
 
@@ -14,12 +15,25 @@ class QueueAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
 
 
-class ProblemFieldInline(admin.TabularInline):
+class ProblemFieldInline(admin.StackedInline):
     model = ProblemField
     form = ProblemFieldForm
     formset = ProblemFieldFormSet
     extra = 0
     ordering = ["position", "id"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("position", "name", "kind", "required"),
+                    tuple(language_fields("label")),
+                    tuple(language_fields("help")),
+                    "choice_lines",
+                ]
+            },
+        )
+    ]
 
 
 @admin.register(ProblemType)
