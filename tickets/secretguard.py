@@ -44,12 +44,14 @@ REMINDER = _(
     "Our staff never ask for your seed phrase, private keys, passwords or verification codes. Anyone who does is a "
     "scammer."
 )
-# Free-text fields where data (TxIDs, addresses) may look like a bare key.
+# Field kinds whose values are data (TxIDs, addresses) that may look like a bare key.
 DATA_FIELDS = {"txid", "address"}
 
 
 @dataclass(frozen=True)
 class Finding:
+    """A secret's kind and its span in the original text; certain when a checksum or a label confirms it."""
+
     kind: str
     start: int
     end: int
@@ -58,6 +60,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class Redacted:
+    """The text with a marker in each secret's place, and the kinds removed (false when none)."""
+
     text: str
     kinds: tuple[str, ...]
 
@@ -112,7 +116,7 @@ def redact_values(values, fields=None):
 
 
 def _marker(text, finding):
-    """What stands in a secret's place; a possible key keeps its first and last 4 digits for review (40 bits)."""
+    """What stands in a secret's place; a possible key keeps its first and last 4 digits for review (32 bits)."""
     if finding.kind == "possible_key":
         value = text[finding.start : finding.end]
         prefix, digits = ("0x", value[2:]) if value[:2].lower() == "0x" else ("", value)
@@ -143,7 +147,7 @@ WORD = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f\u3099\u309a])+")
 ACCENTS = re.compile(r"[\u0300-\u036f]")
 # Between two words of a phrase: a short stretch of separators and numbering (code punctuation such as "_", "=" or
 # "->" ends a run).
-GAP = re.compile(r"[\s\d.,，、:：;；()（）\[\]［］．#|/\-–—·•・*\"'“”‘’]{0,24}")
+GAP = re.compile(r"[\s\d.,，、:：;；()（）\[\]［］．#|/+\-–—·•・*\"'“”‘’]{0,24}")
 # A gap with one of these makes the words a list (numbered, one per line, comma separated), where a typo is tolerated.
 LIST_GAP = re.compile(r"[\d\n,，、;；|#]")
 LABEL_WORDS = {"word", "words", "seed", "phrase", "mnemonic", "recovery", "助记词", "单词", "第", "个"}
@@ -265,7 +269,7 @@ def _phrase_finding(text, run, lang):
 # Private keys ---------------------------------------------------------------------------------------------------
 
 B58 = "1-9A-HJ-NP-Za-km-z"
-HEX_KEY = re.compile(r"(?<![0-9A-Za-z])(?:0x)?[0-9a-fA-F]{64}(?![0-9A-Za-z])")
+HEX_KEY = re.compile(r"(?<![0-9A-Za-z])(?:0[xX])?[0-9a-fA-F]{64}(?![0-9A-Za-z])")
 # A Solana keypair exported as base58 (64 bytes, 86–88 characters), a key only where the text calls it one.
 SOLANA_KEY = re.compile(rf"(?<![{B58}])[{B58}]{{86,88}}(?![{B58}])")
 # The last of these before a value says what it is; at one position the first alternative wins ("api key" is API).
@@ -368,7 +372,7 @@ def _json_object(text, at):
 # Credentials ----------------------------------------------------------------------------------------------------
 
 # "is", "是", ":" … between a label and its value; the opening quote stays outside the value.
-SAID = r"(?:\s*(?:is|was|是|为|為|[:：=])){0,3}\s*[\"'“”‘’`]?"
+SAID = r"(?:\s*(?:is\b|was\b|是|为|為|[:：=])){0,3}\s*[\"'“”‘’`]?"
 # A Latin label is a whole word followed by a separator ("libsecret", "secret_service" are not labels).
 AFTER_LABEL = r"(?![A-Za-z0-9_])(?=[\s:：=\"'“”‘’`是为為])"
 API_SECRET = re.compile(
@@ -380,7 +384,7 @@ API_SECRET = re.compile(
     re.IGNORECASE,
 )
 PASSWORD_EN = re.compile(
-    r"(?:\b(?:password|passwd|passphrase)\b(?=\s*(?:is|was|[:：=]))|\b(?:pwd|pass|pw)\b(?=\s*[:：=]))"
+    r"(?:\b(?:password|passwd|passphrase)\b(?=\s*(?:is\b|was\b|[:：=]))|\b(?:pwd|pass|pw)\b(?=\s*[:：=]))"
     + SAID
     + r"(?P<value>[^\s\"'“”‘’,，。；;]{1,64})",
     re.IGNORECASE,
@@ -403,7 +407,7 @@ CODE_CONTEXT = (
     r"|\b(?:sms|e-?mail|verification|security|auth|google|2-step|two[\s-]factor|one[\s-]time)\s+(?:code|pin|passcode)"
 )
 ONE_TIME_CODE = re.compile(
-    r"(?:" + CODE_CONTEXT + r")(?![A-Za-z0-9])" + SAID + r"(?P<value>\d{2,8}(?: \d{2,8})?)(?!\d|[.,:/-]\d)",
+    r"(?:" + CODE_CONTEXT + r")(?![A-Za-z0-9])" + SAID + r"(?P<value>\d{2,8}(?: \d{2,8}){0,3})(?!\d|[.,:/-]\d)",
     re.IGNORECASE,
 )
 DECIMAL = re.compile(r"\d+[.,]\d+")
@@ -437,7 +441,7 @@ def _passwords(text):
 
 
 def _one_time_codes(text):
-    """4–8 digit codes (maybe split by a space) right after "验证码", "2FA code", "OTP", "authenticator code"…"""
+    """4–8 digit codes (maybe split by spaces) right after "验证码", "2FA code", "OTP", "authenticator code"…"""
     for match in ONE_TIME_CODE.finditer(text):
         if 4 <= sum(c.isdigit() for c in match.group("value")) <= 8:
             yield Finding("one_time_code", match.start("value"), match.end("value"), True)
