@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view that cannot reach the database answers 503 with Retry-After (helpdesk/unavailable.py).
+    "helpdesk.unavailable.DatabaseUnavailableMiddleware",
     # Innermost, so a cache hit still passes through the security, CSP and CSRF response handling above.
     "kb.pagecache.PageCacheMiddleware",
 ]

@@ -4,7 +4,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.views import favicon, healthz
+from helpdesk.views import favicon, healthz, readyz
 from kb import views as kb_views
 from kb.sitemaps import SITEMAPS
 
@@ -25,6 +25,7 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("robots.txt", kb_views.robots_txt, name="robots"),
 ]
 urlpatterns += i18n_patterns(path("tickets/", include("tickets.urls")), path("", include("kb.urls")))
