@@ -39,8 +39,8 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 static: install
-	DEBUG=0 SECRET_KEY=collectstatic-only $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DEBUG=0 SECRET_KEY=collectstatic-only EMAIL_HOST=collectstatic-only $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
-# Production-style server (set SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL in the environment).
+# Production-style server (set SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, EMAIL_URL in the environment).
 serve-prod: static migrate
 	DEBUG=0 $(BIN)/granian --interface wsgi --workers 2 --blocking-threads 4 --host $(HOST) --port $(PORT) helpdesk.wsgi:application

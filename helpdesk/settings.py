@@ -3,6 +3,7 @@
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -43,6 +44,43 @@ def env_list(name, default):
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_smtp():
+    """SMTP options from EMAIL_URL, else from EMAIL_HOST and its companions; None when neither is set."""
+    url = env_str("EMAIL_URL")
+    if url:
+        parts = urlsplit(url)
+        try:
+            port = parts.port  # raises on a port that is not a number
+            valid = parts.scheme in ("smtp", "smtps") and bool(parts.hostname)
+        except ValueError:
+            valid = False
+        if not valid:  # the message never repeats the value: it may hold the password
+            raise ImproperlyConfigured(
+                "EMAIL_URL must look like smtp://user:password@host:587 or smtps://user:password@host:465"
+            )
+        implicit_tls = parts.scheme == "smtps"
+        return {
+            "host": parts.hostname,
+            "port": port or (465 if implicit_tls else 587),
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_tls": not implicit_tls,
+            "use_ssl": implicit_tls,
+            "timeout": env_int("EMAIL_TIMEOUT", 10),
+        }
+    host = env_str("EMAIL_HOST")
+    if not host:
+        return None
+    return {
+        "host": host,
+        "port": env_int("EMAIL_PORT", 587),
+        "username": env_str("EMAIL_HOST_USER", ""),
+        "password": env_str("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", True),
+        "timeout": env_int("EMAIL_TIMEOUT", 10),
+    }
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -230,25 +268,17 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Email: console in development, SMTP when EMAIL_HOST is set.
-EMAIL_HOST = env_str("EMAIL_HOST")
-if EMAIL_HOST:
-    MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": EMAIL_HOST,
-                "port": env_int("EMAIL_PORT", 587),
-                "username": env_str("EMAIL_HOST_USER", ""),
-                "password": env_str("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("EMAIL_USE_TLS", True),
-                "timeout": env_int("EMAIL_TIMEOUT", 10),
-            },
-        }
-    }
-else:
+# Email: SMTP from EMAIL_URL or EMAIL_HOST; the console in development. Production must have SMTP: tickets email
+# customers, and the console backend only prints what it should send.
+smtp = env_smtp()
+if smtp:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": smtp}}
+elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
-del EMAIL_HOST
+else:
+    raise ImproperlyConfigured(
+        "EMAIL_URL (smtp://user:password@host:587) or EMAIL_HOST must be set when DEBUG is off: tickets email customers"
+    )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
