@@ -233,10 +233,20 @@ def _phrases_in(text, tokens, lang):
             runs.append(run)
             run = []
         else:
-            run.append((start, end, index))
+            run.append((start, end, index, key))
         prev_label = False
     runs.append(run)
     return [finding for run in runs if (finding := _phrase_finding(text, run, lang))]
+
+
+def _phrase_shaped(text, span, lang):
+    """12+ words, at most one per 12 off the list, and those only in a list layout or as near misses of a word."""
+    typos = [key for _start, _end, index, key in span if index is None]
+    if len(span) < 12 or len(typos) > len(span) // 12:
+        return False
+    gaps = [text[a[1] : b[0]] for a, b in zip(span, span[1:], strict=False)]
+    listed_layout = 2 * sum(bool(LIST_GAP.search(gap)) for gap in gaps) >= len(gaps)
+    return not typos or listed_layout or all(_near_miss(key, lang) for key in typos)
 
 
 def _phrase_finding(text, run, lang):
@@ -252,7 +262,7 @@ def _phrase_finding(text, run, lang):
     core = run[listed[0] : listed[-1] + 1]
     first, last = max(listed[0] - 1, 0), listed[-1] + 1
     spans = (core, run[first:last], run[listed[0] : last + 1], run[first : last + 1])
-    fits = [span for span in spans if len(span) >= 12 and len(span) - len(listed) <= len(span) // 12]
+    fits = [span for span in spans if _phrase_shaped(text, span, lang)]
     if not fits:
         return None
     span = next((span for span in fits if len(span) in PHRASE_LENGTHS), fits[0])

@@ -417,6 +417,7 @@ ORDINARY = [
     "Does the exchange support BIP39 mnemonic phrases for the Web3 wallet?",
     "Abandon Ability Able About Above Absent Absorb Abstract Absurd Abuse Access",
     "Order, deposit, withdraw and transfer history are under Assets.",
+    "At some other point you can then run pipe execute, which will execute all commands",
     "I enabled 2FA on 2024-03-01 and now I cannot log in",
     "忘记密码怎么办？",
     "我的密码不对，登录不了",
