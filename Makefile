@@ -1,11 +1,12 @@
-# Two commands do everything on a fresh machine: `make run` and `make test`.
+# Two commands do everything on a fresh machine: `make run` and `make test` (which also installs Chromium and a CJK
+# font from Debian when they are missing).
 PYTHON ?= $(shell command -v python3.13 >/dev/null 2>&1 && echo python3.13 || (command -v python3.12 >/dev/null 2>&1 && echo python3.12 || echo python3))
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install migrate demo run test lint messages static serve-prod
+.PHONY: install browser migrate demo run test lint messages static serve-prod
 
 $(BIN)/.installed: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +15,24 @@ $(BIN)/.installed: requirements.txt
 	@touch $@
 
 install: $(BIN)/.installed
+
+# What the browser tests need from Debian, installed only when missing: Chromium (never a downloaded browser) and a
+# CJK font so screenshots show Chinese. apt-get runs as root, or through sudo.
+browser:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "make test needs$$missing, and this machine has no apt-get: install them, then run make test again" >&2; exit 1; \
+	  elif [ "$$(id -u)" = 0 ]; then as_root=""; \
+	  elif command -v sudo >/dev/null 2>&1; then as_root="sudo"; \
+	  else echo "make test needs$$missing: run it as root, or install sudo, or apt-get install$$missing as root" >&2; exit 1; \
+	  fi; \
+	  echo "== installing$$missing from Debian"; \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -25,7 +44,7 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -39,8 +58,8 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 static: install
-	DEBUG=0 SECRET_KEY=collectstatic-only $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DEBUG=0 SECRET_KEY=collectstatic-only EMAIL_HOST=collectstatic-only $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
-# Production-style server (set SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL in the environment).
+# Production-style server (set SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, EMAIL_URL in the environment).
 serve-prod: static migrate
 	DEBUG=0 $(BIN)/granian --interface wsgi --workers 2 --blocking-threads 4 --host $(HOST) --port $(PORT) helpdesk.wsgi:application

@@ -2,7 +2,9 @@
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -45,6 +47,43 @@ def env_list(name, default):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_smtp():
+    """SMTP options from EMAIL_URL, else from EMAIL_HOST and its companions; None when neither is set."""
+    url = env_str("EMAIL_URL")
+    if url:
+        parts = urlsplit(url)
+        try:
+            port = parts.port  # raises on a port that is not a number
+            valid = parts.scheme in ("smtp", "smtps") and bool(parts.hostname)
+        except ValueError:
+            valid = False
+        if not valid:  # the message never repeats the value: it may hold the password
+            raise ImproperlyConfigured(
+                "EMAIL_URL must look like smtp://user:password@host:587 or smtps://user:password@host:465"
+            )
+        implicit_tls = parts.scheme == "smtps"
+        return {
+            "host": parts.hostname,
+            "port": port or (465 if implicit_tls else 587),
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_tls": not implicit_tls,
+            "use_ssl": implicit_tls,
+            "timeout": env_int("EMAIL_TIMEOUT", 10),
+        }
+    host = env_str("EMAIL_HOST")
+    if not host:
+        return None
+    return {
+        "host": host,
+        "port": env_int("EMAIL_PORT", 587),
+        "username": env_str("EMAIL_HOST_USER", ""),
+        "password": env_str("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", True),
+        "timeout": env_int("EMAIL_TIMEOUT", 10),
+    }
+
+
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
@@ -67,6 +106,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "kb",
     "tickets",
 ]
@@ -80,8 +122,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "helpdesk.two_factor.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login attempt that axes refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
+    # A view that cannot reach the database answers 503 with Retry-After (helpdesk/unavailable.py).
+    "helpdesk.unavailable.DatabaseUnavailableMiddleware",
     # Innermost, so a cache hit still passes through the security, CSP and CSRF response handling above.
     "kb.pagecache.PageCacheMiddleware",
 ]
@@ -150,6 +198,34 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Staff login (helpdesk/staff_login.py, helpdesk/two_factor.py): failures lock the account and the client address
+# for a while (django-axes, counted in the database); authenticator-app codes (django-otp TOTP) once enrolled.
+STAFF_LOGIN_ACCOUNT_FAILURES = env_int("STAFF_LOGIN_ACCOUNT_FAILURES", 5)
+STAFF_LOGIN_ADDRESS_FAILURES = env_int("STAFF_LOGIN_ADDRESS_FAILURES", 20)
+STAFF_LOGIN_LOCKOUT_MINUTES = env_int("STAFF_LOGIN_LOCKOUT_MINUTES", 15)
+if min(STAFF_LOGIN_ACCOUNT_FAILURES, STAFF_LOGIN_ADDRESS_FAILURES, STAFF_LOGIN_LOCKOUT_MINUTES) < 1:
+    raise ImproperlyConfigured(
+        "STAFF_LOGIN_ACCOUNT_FAILURES, STAFF_LOGIN_ADDRESS_FAILURES and STAFF_LOGIN_LOCKOUT_MINUTES must be at least 1"
+    )
+# Off for development and the demo; on in production: staff must enrol and verify before using the admin.
+STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", False)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked accounts and addresses before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "helpdesk.staff_login.StaffLoginHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = "helpdesk.staff_login.failure_limit"
+AXES_COOLOFF_TIME = timedelta(minutes=STAFF_LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lockout ends when the page says it does
+AXES_RESET_ON_SUCCESS = False  # the handler forgives the account's failures itself, not the address's
+AXES_CLIENT_IP_CALLABLE = "helpdesk.staff_login.client_address"  # REMOTE_ADDR, never X-Forwarded-For
+AXES_LOCKOUT_CALLABLE = "helpdesk.staff_login.lockout_response"
+# Masked in the form data axes stores with each attempt (it always masks "password").
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
+OTP_TOTP_ISSUER = env_str("STAFF_OTP_ISSUER", "Helpdesk")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # superusers may remove someone's device but never read its secret
+
 # Languages: the first one is the default and the source language of articles.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -196,25 +272,17 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Email: console in development, SMTP when EMAIL_HOST is set.
-EMAIL_HOST = env_str("EMAIL_HOST")
-if EMAIL_HOST:
-    MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": EMAIL_HOST,
-                "port": env_int("EMAIL_PORT", 587),
-                "username": env_str("EMAIL_HOST_USER", ""),
-                "password": env_str("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("EMAIL_USE_TLS", True),
-                "timeout": env_int("EMAIL_TIMEOUT", 10),
-            },
-        }
-    }
-else:
+# Email: SMTP from EMAIL_URL or EMAIL_HOST; the console in development. Production must have SMTP: tickets email
+# customers, and the console backend only prints what it should send.
+smtp = env_smtp()
+if smtp:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": smtp}}
+elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
-del EMAIL_HOST
+else:
+    raise ImproperlyConfigured(
+        "EMAIL_URL (smtp://user:password@host:587) or EMAIL_HOST must be set when DEBUG is off: tickets email customers"
+    )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

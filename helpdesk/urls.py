@@ -4,17 +4,20 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.views import favicon, healthz
+from helpdesk import staff_login, two_factor
+from helpdesk.views import favicon, healthz, readyz
 from kb import views as kb_views
 from kb.sitemaps import SITEMAPS
 
 admin.site.site_header = _("Helpdesk administration")
 admin.site.site_title = _("Helpdesk")
 admin.site.index_title = _("Help center and ticket desk")
+admin.site.login_form = staff_login.StaffLoginForm
 
 
 urlpatterns = [
     path("favicon.ico", favicon),
+    path("admin/two-factor/", admin.site.admin_view(two_factor.two_factor_page), name="staff-two-factor"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("helpdesk.api_urls")),
     path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap-index"),
@@ -25,6 +28,7 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("robots.txt", kb_views.robots_txt, name="robots"),
 ]
 urlpatterns += i18n_patterns(path("tickets/", include("tickets.urls")), path("", include("kb.urls")))

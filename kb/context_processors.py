@@ -14,7 +14,9 @@ def site(request):
     key = f"kb:banners:{version}:{language}"
     banners = cache.get(key)
     if banners is None:
-        banners = list(Announcement.objects.active().filter(language=language, banner=True).values("title", "slug"))
+        banners = list(
+            Announcement.objects.active().filter(language=language, banner=True).values("title", "slug", "updated_at")
+        )
         cache.set(key, banners, 3600)
     return {
         "site_name": settings.SITE_NAME,

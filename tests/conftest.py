@@ -133,3 +133,21 @@ def customer(db, queue_a):
 def outsider(db, django_user_model):
     """A logged-in account with no staff rights."""
     return django_user_model.objects.create_user("outsider", "outsider@example.com", "pw-for-tests-1")
+
+
+class _Clock:
+    """Stands in for the `time` module that django-otp's TOTP devices read the time from."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def time(self):
+        return self.now
+
+
+@pytest.fixture
+def totp_clock(monkeypatch):
+    """Authenticator codes are checked at `totp_clock.now` (move it on by 30 s for the next code)."""
+    clock = _Clock(1_800_000_000.0)
+    monkeypatch.setattr("django_otp.plugins.otp_totp.models.time", clock)
+    return clock

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -12,10 +13,11 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "help.example.com",
     "EMAIL_HOST": "smtp.example.com",
 }
+EMAIL_URL = {"EMAIL_URL": "smtps://support%40example.com:p%40ss%3Aword@smtp.example.com"}
 
 
 def _manage(*args, **env):
-    dropped = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "EMAIL_HOST", "EMAIL_URL"}
     full_env = {k: v for k, v in os.environ.items() if k not in dropped}
     full_env.update(env)
     return subprocess.run(
@@ -34,7 +36,37 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
 
 
-@pytest.mark.parametrize("name,value", [("DEBUG", "maybe"), ("CONN_MAX_AGE", "forever")])
+def test_production_refuses_to_start_without_an_smtp_server():
+    result = _manage("check", **{**PRODUCTION, "EMAIL_HOST": "", "EMAIL_URL": ""})
+    assert (
+        result.returncode != 0
+        and "EMAIL_URL (smtp://user:password@host:587) or EMAIL_HOST must be set" in result.stderr
+    )
+
+
+def test_an_email_url_alone_is_enough_for_production():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "EMAIL_HOST": "", **EMAIL_URL})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_email_url_gives_the_smtp_server_and_the_decoded_credentials():
+    code = "import json; from django.conf import settings; print(json.dumps(settings.MAILERS['default']['OPTIONS']))"
+    result = _manage("shell", "--no-imports", "-c", code, **{**PRODUCTION, "EMAIL_HOST": "", **EMAIL_URL})
+    options = json.loads(result.stdout)
+    assert options["host"] == "smtp.example.com" and options["port"] == 465 and options["use_ssl"] is True
+    assert options["username"] == "support@example.com" and options["password"] == "p@ss:word"
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [("DEBUG", "maybe"), ("CONN_MAX_AGE", "forever"), ("EMAIL_URL", "mailto:support@example.com")],
+)
 def test_bad_environment_values_are_reported_clearly(name, value):
     result = _manage("check", **{name: value})
     assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and name in result.stderr
+
+
+def test_a_bad_email_url_is_not_repeated_in_the_error():
+    result = _manage("check", EMAIL_URL="smtp://support:secret-password@smtp.example.com:port")
+    assert result.returncode != 0 and "EMAIL_URL must look like" in result.stderr
+    assert "secret-password" not in result.stderr

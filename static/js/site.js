@@ -279,7 +279,45 @@
     input.addEventListener("blur", function () { setTimeout(close, 150); });
   }
 
+  // Site banners: the close button (hidden without JavaScript) hides a banner on every page until the announcement
+  // changes, because the remembered key is its slug and update time.
+  var DISMISSED_KEY = "hd:dismissed-banners";
+  var DISMISSED_KEEP = 20;
+
+  function dismissedBanners() {
+    try {
+      var keys = JSON.parse(window.localStorage.getItem(DISMISSED_KEY));
+      return Array.isArray(keys) ? keys : [];
+    } catch (error) {
+      return []; // storage blocked or unreadable: every banner shows
+    }
+  }
+
+  function initBanner(banner) {
+    var key = banner.getAttribute("data-banner");
+    if (dismissedBanners().indexOf(key) !== -1) {
+      banner.hidden = true;
+      return;
+    }
+    var button = banner.querySelector("[data-banner-close]");
+    if (!button) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      banner.hidden = true;
+      var keys = dismissedBanners().filter(function (other) { return other !== key; });
+      keys.push(key);
+      try {
+        window.localStorage.setItem(DISMISSED_KEY, JSON.stringify(keys.slice(-DISMISSED_KEEP)));
+      } catch (error) {
+        // Not remembered: the banner shows again on the next page.
+      }
+      var main = document.getElementById("main");
+      if (main) main.focus({ preventScroll: true });
+    });
+  }
+
   function init() {
+    document.querySelectorAll("[data-banner]").forEach(initBanner);
     document.querySelectorAll("input[data-suggest]").forEach(initSuggest);
     document.querySelectorAll("[data-ticket-suggestions]").forEach(initTicketSuggestions);
     document.querySelectorAll("form[data-feedback]").forEach(initFeedback);
