@@ -51,10 +51,13 @@ def _existing(token):
 
 
 @transaction.atomic
-def open_ticket(*, problem_type, language, email, subject, description, fields, uid="", visit="", submission=""):
+def open_ticket(
+    *, problem_type, language, email, subject, description, fields, uid="", visit="", submission="", removed=None
+):
     """Open a ticket with its first message; returns Opened(ticket, raw tracking token, created).
 
-    1. Pass subject, description and every field value through the secrets guard (whoever the caller is).
+    1. Pass subject, description and every field value through the secrets guard (whoever the caller is);
+       `removed` ({where: kinds}) is what the caller's form already took out.
     2. Derive the tracking token from the form's submission key: a form sent twice (a double click, a retry)
        finds the ticket it made the first time and returns it with created=False.
     3. Create the ticket under a fresh random reference, retrying on the rare collision.
@@ -63,9 +66,11 @@ def open_ticket(*, problem_type, language, email, subject, description, fields, 
     5. Mark the visit's searches as having ended in a ticket.
     """
     contexts = {row.name: field_kinds.SECRET_CONTEXT.get(row.kind, "text") for row in problem_type.fields.all()}
-    subject, description, fields, removed = _guard(
+    subject, description, fields, found = _guard(
         subject=subject, description=description, fields=fields, contexts=contexts
     )
+    removed = {where: _ordered([*kinds, *found.get(where, [])]) for where, kinds in (removed or {}).items()}
+    removed.update({where: kinds for where, kinds in found.items() if where not in removed})
     kinds = _ordered(kind for found in removed.values() for kind in found)
     token = new_tracking_token(submission)
     if submission and (ticket := _existing(token)) is not None:
@@ -115,10 +120,11 @@ def open_ticket(*, problem_type, language, email, subject, description, fields, 
 
 
 @transaction.atomic
-def add_customer_reply(*, ticket, body, submission=""):
+def add_customer_reply(*, ticket, body, submission="", removed=()):
     """Add the customer's public reply; a pending or solved ticket is open again. Closed tickets refuse replies.
 
-    The reply passes the secrets guard; a reply form sent twice (same submission key) adds one message.
+    The reply passes the secrets guard (`removed`: the kinds the caller's form already took out); a reply form sent
+    twice (same submission key) adds one message.
     """
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     ticket.status, ticket.secrets_removed = locked.status, locked.secrets_removed
@@ -130,23 +136,24 @@ def add_customer_reply(*, ticket, body, submission=""):
     if submission_hash and (twin := ticket.messages.filter(submission_hash=submission_hash).first()):
         return twin
     result = secretguard.redact(body)
+    kinds = _ordered([*removed, *result.kinds])
     message = Message.objects.create(
         ticket=ticket,
         kind=Message.Kind.PUBLIC,
         author=Message.Author.CUSTOMER,
         body=result.text,
-        secrets_removed=list(result.kinds),
+        secrets_removed=kinds,
         submission_hash=submission_hash,
     )
     TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.CUSTOMER_REPLIED, data={"message_id": message.pk})
     update = ["updated_at"]
-    if result:
+    if kinds:
         TicketEvent.objects.create(
             ticket=ticket,
             kind=TicketEvent.Kind.SECRET_REMOVED,
-            data={"removed": {"reply": list(result.kinds)}, "message_id": message.pk},
+            data={"removed": {"reply": kinds}, "message_id": message.pk},
         )
-        ticket.secrets_removed = _ordered([*ticket.secrets_removed, *result.kinds])
+        ticket.secrets_removed = _ordered([*ticket.secrets_removed, *kinds])
         update.append("secrets_removed")
     if ticket.status in REOPENED_BY_REPLY:
         ticket.save(update_fields=update)

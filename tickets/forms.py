@@ -38,13 +38,16 @@ class GuardedForm(forms.Form):
 
     free_text = frozenset()  # names of the free-text fields; the others are structured
     contexts = {}  # field name → secrets guard context ("txid", "address", "memo"); free text by default
+    # The kinds removed when this form was sent before and came back with errors: the secret was exposed then, so
+    # the ticket is flagged even though the text sent now is clean. Only known kind names count.
+    earlier_removed = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def full_clean(self):
         if self.is_bound and not hasattr(self, "removed"):
             self.data, self.removed = self._guarded(self.data)
         super().full_clean()
         for name, kinds in getattr(self, "removed", {}).items():
-            if name in self.fields and name not in self.free_text:
+            if name in self.fields and name not in self.free_text and name != "earlier_removed":
                 self.add_error(
                     name,
                     forms.ValidationError(
@@ -56,14 +59,21 @@ class GuardedForm(forms.Form):
 
     def _guarded(self, data):
         data, removed = data.copy(), {}
+        earlier = [kind for kind in str(data.get("earlier_removed", "")).split(",") if kind in secretguard.KINDS]
+        if earlier:
+            removed["earlier"] = earlier
         for name in self.fields:
+            if name == "earlier_removed":
+                continue
             value = data.get(name)
             if not isinstance(value, str) or not value:
                 continue
             result = secretguard.redact(value, field=self.contexts.get(name, "text"))
             if result:
-                removed[name] = result.kinds
+                removed[name] = list(result.kinds)
                 data[name] = result.text if name in self.free_text else ""
+        found = {kind for kinds in removed.values() for kind in kinds}
+        data["earlier_removed"] = ",".join(kind for kind in secretguard.KINDS if kind in found)
         return data, removed
 
     def error_summary(self):

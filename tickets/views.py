@@ -95,6 +95,7 @@ def new_ticket(request, slug):
                 fields=form.type_values(),
                 visit=analytics.visit_key(request.COOKIES.get(analytics.VISIT_COOKIE, "")),
                 submission=form.cleaned_data["submission"],
+                removed=form.removed,
             )
             ticket = opened.ticket
             access.grant(request, ticket)
@@ -145,7 +146,10 @@ def ticket_page(request, reference):
         if retry_after is None:
             try:
                 message = actions.add_customer_reply(
-                    ticket=ticket, body=form.cleaned_data["body"], submission=form.cleaned_data["submission"]
+                    ticket=ticket,
+                    body=form.cleaned_data["body"],
+                    submission=form.cleaned_data["submission"],
+                    removed=form.secrets_removed,
                 )
             except ValidationError as error:
                 form.add_error(None, error)

@@ -316,8 +316,21 @@
     });
   }
 
+  // The error summary's links move the focus into the field they name, not only the scroll position.
+  function initErrorSummary(summary) {
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var field = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    });
+  }
+
   function init() {
     document.querySelectorAll("[data-banner]").forEach(initBanner);
+    document.querySelectorAll("[data-error-summary]").forEach(initErrorSummary);
     document.querySelectorAll("input[data-suggest]").forEach(initSuggest);
     document.querySelectorAll("[data-ticket-suggestions]").forEach(initTicketSuggestions);
     document.querySelectorAll("form[data-feedback]").forEach(initFeedback);

@@ -112,7 +112,7 @@ def test_field_items_show_labels_and_choice_words_in_definition_order():
     ticket = make_ticket()
     ticket.fields["retired"] = "kept"
     items = ticket.field_items()
-    assert items[0] == ("Coin", "Tether (USDT)") and items[1] == ("Network", "Tron (TRC20)")
+    assert items[0] == ("Coin", "USDT (Tether)") and items[1] == ("Network", "Tron (TRC20)")
     assert items[-1] == ("retired", "kept")
 
 

@@ -38,8 +38,10 @@ def test_required_fields_come_from_the_rows(deposit):
 
 
 def test_the_type_fields_follow_the_fixed_fields_in_row_order(deposit):
-    assert list(form(deposit).fields) == ["submission", "email", "uid", "subject", "description", "coin", "network",
-                                          "txid", "amount", "address", "memo", "note"]  # fmt: skip
+    assert list(form(deposit).fields) == [
+        "earlier_removed", "submission", "email", "uid", "subject", "description",
+        "coin", "network", "txid", "amount", "address", "memo", "note",
+    ]  # fmt: skip
 
 
 def test_labels_follow_the_language_with_the_default_language_as_fallback():

@@ -159,6 +159,7 @@ def test_the_ticket_views_hide_post_data_and_locals_from_error_reports(rf, depos
     ticket = Ticket.objects.get()
     request = rf.post(f"/en/tickets/{ticket.reference}/", {"body": "x"})
     request.session = SessionStore()
+    request.session["ticket_grants"] = [ticket.pk]
     views.ticket_page(request, reference=ticket.reference)
     assert request.sensitive_post_parameters == "__ALL__"
 
@@ -183,3 +184,15 @@ def test_messages_and_events_of_a_cleaned_ticket_hold_only_markers():
     assert Message.objects.get().secrets_removed
     assert_nowhere(phrase, stored_text())
     assert_nowhere(key, stored_text())
+
+
+def test_a_secret_removed_on_an_earlier_try_of_the_form_still_flags_the_ticket(client, deposit):
+    phrase = seed_phrase()
+    first = client.post("/en/tickets/new/deposit/", form_data(description=phrase, amount="-1"))
+    form = first.context["form"]
+    assert form["earlier_removed"].value() == "seed_phrase"
+    again = {**form_data(description=form["description"].value()), "earlier_removed": "seed_phrase,bogus"}
+    assert client.post("/en/tickets/new/deposit/", again).status_code == 303
+    ticket = Ticket.objects.get()
+    assert ticket.secrets_removed == ["seed_phrase"]
+    assert ticket.events.get(kind="secret_removed").data == {"removed": {"earlier": ["seed_phrase"]}}
