@@ -1,15 +1,22 @@
 import json
+import re
+from collections import defaultdict
 from datetime import timedelta
+from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import override
 
+from helpdesk.markdown import _md, render_markdown
 from kb import pagecache, synthetic, transfer
 from kb.models import Announcement, Article, ArticleRevision, Category, Section, Tag
 from tests.factories import make_article, make_section
@@ -177,21 +184,155 @@ def test_a_broken_categories_file_or_directory_is_a_command_error(tmp_path):
     assert Category.objects.count() == 0
 
 
-@pytest.mark.django_db
-@pytest.mark.skipif(
-    not all((DEMO_DIR / name).exists() for name in ("categories.json", "articles.jsonl", "announcements.jsonl")),
-    reason="the shipped demo content is not there yet",
-)
-def test_the_shipped_demo_content_loads_cleanly_and_idempotently():
+# The shipped demo content -------------------------------------------------------------------------------------------
+
+# Outside hosts the shipped content may link to on purpose: none, every link is a page of this help center.
+KEPT_HOSTS = set()
+PAIRED = ("zh-hans", "en")
+
+
+class _Links(HTMLParser):
+    """The href of every <a> and the src of every <img> in an HTML fragment."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        name = {"a": "href", "img": "src"}.get(tag)
+        self.urls += [value for key, value in attrs if key == name and value is not None]
+
+
+def links(html):
+    parser = _Links()
+    parser.feed(html)
+    return parser.urls
+
+
+def markdown_links(text):
+    """The link targets written in Markdown source, in order."""
+    found = []
+    for token in _md.parse(text):
+        found += [child.attrGet("href") for child in token.children or () if child.type == "link_open"]
+    return found
+
+
+def demo_rows():
+    for name in ("articles.jsonl", "announcements.jsonl"):
+        for line in (DEMO_DIR / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield name, json.loads(line)
+
+
+def in_both_languages(model):
+    """{slug: {language: row}} of every row of the model."""
+    pairs = defaultdict(dict)
+    for row in model.objects.order_by("id"):
+        pairs[row.slug][row.language] = row
+    return dict(pairs)
+
+
+def without_language(url):
+    return re.sub(r"^/(?:zh-hans|en)/", "/<language>/", url)
+
+
+@pytest.fixture
+def shipped(db):
     out, err = load(DEMO_DIR)
     assert err == ""
+    return out
+
+
+def test_the_shipped_demo_content_loads_cleanly_and_idempotently(shipped):
     assert Article.objects.filter(language="en", source__isnull=True).count() == 0
     before = snapshot()
 
     out, err = load(DEMO_DIR)
 
+    assert err == ""
     assert snapshot() == before
     assert "created 0, updated 0" in out and "created 1" not in out
+
+
+def test_the_shipped_demo_content_links_only_to_pages_of_this_help_center_in_its_own_language():
+    rendered = [(row, render_markdown(row["body"])[0]) for _name, row in demo_rows()]
+    found = [(row["slug"], row["language"], url) for row, html in rendered for url in links(html)]
+    outside = [(slug, language, url) for slug, language, url in found if urlsplit(url).scheme or urlsplit(url).netloc]
+    assert [entry for entry in outside if urlsplit(entry[2]).netloc not in KEPT_HOSTS] == []
+    internal = [entry for entry in found if entry not in outside]
+    assert [(slug, language, url) for slug, language, url in internal if not url.startswith(f"/{language}/")] == []
+    assert [(row["slug"], row["language"]) for row, _html in rendered if "example.com" in json.dumps(row)] == []
+    # The sanitiser keeps every link written in the Markdown, relative ones included.
+    assert [
+        (row["slug"], row["language"]) for row, html in rendered if links(html) != markdown_links(row["body"])
+    ] == []
+    assert len(found) > 100
+
+
+def test_every_link_in_the_published_demo_content_answers_200(shipped, client):
+    """Each published article and announcement page, and every link in its body followed from that page."""
+    pages = [*Article.objects.published(), *Announcement.objects.published()]
+    targets, followed = {}, 0
+    for page in pages:
+        page_url = page.get_absolute_url()
+        targets.setdefault(page_url, page_url)
+        for url in links(page.body_html):
+            targets.setdefault(urljoin(page_url, url), page_url)
+            followed += 1
+    broken = []
+    for url, linked_from in sorted(targets.items()):
+        path, fragment = urldefrag(url)
+        response = client.get(path)
+        if response.status_code != 200 or (fragment and f'id="{fragment}"' not in response.content.decode()):
+            broken.append((linked_from, url, response.status_code))
+    assert broken == []
+    assert followed > 100
+
+
+def test_every_demo_article_is_in_both_languages_and_the_english_one_translates_the_chinese(shipped):
+    pairs = in_both_languages(Article)
+    assert {slug: set(languages) for slug, languages in pairs.items() if set(languages) != set(PAIRED)} == {}
+    assert len(pairs) >= 50 and Article.objects.count() == 2 * len(pairs)
+    for slug, languages in pairs.items():
+        source, translation = languages["zh-hans"], languages["en"]
+        assert source.source_id is None, slug
+        assert translation.source_id == source.pk, slug
+        assert (translation.section_id, translation.status) == (source.section_id, source.status), slug
+
+
+def test_demo_translations_keep_the_headings_steps_tables_and_links_of_their_source():
+    def shape(body):
+        html, toc = render_markdown(body)
+        counts = [html.count(f"<{tag}>") + html.count(f"<{tag} ") for tag in ("ol", "ul", "li", "tr")]
+        return [entry["level"] for entry in toc], counts, [without_language(url) for url in links(html)]
+
+    shapes = defaultdict(dict)
+    for name, row in demo_rows():
+        shapes[name, row["slug"]][row["language"]] = shape(row["body"])
+    assert len(shapes) > 60
+    assert [key for key, languages in shapes.items() if languages.get("en") != languages.get("zh-hans")] == []
+
+
+def test_every_demo_announcement_is_in_both_languages_with_the_same_schedule(shipped):
+    pairs = in_both_languages(Announcement)
+    assert {slug: set(languages) for slug, languages in pairs.items() if set(languages) != set(PAIRED)} == {}
+    for slug, languages in pairs.items():
+        chinese, english = (
+            (row.kind, row.publish_at, row.expires_at, row.pinned, row.banner, row.status)
+            for row in (languages["zh-hans"], languages["en"])
+        )
+        assert chinese == english, slug
+
+
+def test_each_published_demo_page_links_to_its_other_language(shipped, client):
+    pages = [*Article.objects.published(), *Announcement.objects.published()]
+    for page in pages:
+        other = "en" if page.language == "zh-hans" else "zh-hans"
+        with override(other):
+            other_url = reverse(f"kb:{page._meta.model_name}", args=[page.slug])
+        html = client.get(page.get_absolute_url()).content.decode()
+        assert f'<link rel="alternate" hreflang="{other}" href="{other_url}">' in html, page.get_absolute_url()
+    assert len(pages) > 100
 
 
 def generate(n, *args):
