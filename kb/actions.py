@@ -1,4 +1,4 @@
-"""Writes to help-center content that touch several rows: saving with revisions, workflow, feedback, translations."""
+"""Writes to help-center content: saving with its rules checked and revisions kept, workflow, feedback, translations."""
 
 import hashlib
 import hmac
@@ -9,25 +9,30 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from kb.models import Article, ArticleFeedback, ArticleRevision, Tag
+from kb.models import Announcement, Article, ArticleFeedback, ArticleRevision, Tag
 
 
 @transaction.atomic
 def save_article(article, *, user=None, note="", tags=None):
     """Save an article, keeping a revision whenever its content changes; `tags` (names) replaces its tags.
 
-    1. Compare title/summary/body (and tags) with the stored row (a new article always counts as changed).
-    2. On a content change stamp `content_changed_at`; translations of it become outdated, while a translation
+    1. Check the article's rules: who may publish (`Article.check_publishing`; `user` None is the system: imports,
+       demo content) and translations (`Article.clean`). A broken rule raises ValidationError; nothing is written.
+    2. Compare title/summary/body with the stored row (a new article always counts as changed).
+    3. On a content change stamp `content_changed_at`; translations of it become outdated, while a translation
        that changes is brought in line with its source.
-    3. Save, then record a revision of the new content.
+    4. Save with the new tags already in the search tokens, set the tags, then record a revision of the new content.
     """
+    article.check_publishing(can_publish=Article.may_publish(user))
+    article.clean()
     previous = None
     if article.pk:
         previous = Article.objects.filter(pk=article.pk).values(*Article.CONTENT_FIELDS, "status").first()
     changed = previous is None or any(previous[f] != getattr(article, f) for f in Article.CONTENT_FIELDS)
     if tags is not None:
-        tags = sorted({name.strip() for name in tags if name and name.strip()})
-        article.pending_tag_names = tags
+        limit = Tag._meta.get_field("name").max_length
+        tags = sorted({name.strip()[:limit] for name in tags if name and name.strip()})
+        article.pending_tag_names = tags  # read by the search index (kb.search.index.prepare) during save
     now = timezone.now()
     if changed:
         article.content_changed_at = now
@@ -37,7 +42,8 @@ def save_article(article, *, user=None, note="", tags=None):
         article.author = user
     article.save()
     if tags is not None:
-        article.tags.set([Tag.objects.get_or_create(name=name[:50])[0] for name in tags])
+        article.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tags])
+        del article.pending_tag_names  # stored now: later saves read the tags from the database
     if changed or (previous and previous["status"] != article.status):
         _record_revision(article, user=user, note=note)
     return article
@@ -78,6 +84,17 @@ def change_status(articles, *, status, user=None):
         save_article(article, user=user, note=f"status → {status}")
         changed += 1
     return changed
+
+
+@transaction.atomic
+def save_announcement(announcement, *, user=None):
+    """Save an announcement after checking its rules: who may publish (`user` None is the system) and expiry."""
+    announcement.check_publishing(can_publish=Announcement.may_publish(user))
+    announcement.clean()
+    if announcement.author_id is None and user is not None and user.is_authenticated:
+        announcement.author = user
+    announcement.save()
+    return announcement
 
 
 @transaction.atomic

@@ -154,7 +154,7 @@ class ArticleAdmin(admin.ModelAdmin):
         return field
 
     def has_publish_permission(self, request):
-        return request.user.has_perm("kb.publish_article")
+        return Article.may_publish(request.user)
 
     def save_model(self, request, obj, form, change):
         # Through the action so every content change keeps a revision and search sees the tags in the same save.
@@ -414,7 +414,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.can_publish = request.user.has_perm("kb.change_announcement")
+        form.can_publish = Announcement.may_publish(request.user)
         return form
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -433,9 +433,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
         return markdown_preview(request, self.has_add_permission(request) or self.has_change_permission(request))
 
     def save_model(self, request, obj, form, change):
-        if obj.author_id is None:
-            obj.author = request.user
-        super().save_model(request, obj, form, change)
+        actions.save_announcement(obj, user=request.user)
 
     @admin.display(description=_("active now"), boolean=True, ordering="active")
     def active_now(self, obj):

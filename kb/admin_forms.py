@@ -1,13 +1,12 @@
-"""Admin forms: the article workflow rules, announcement checks, and per-language names for categories and sections."""
+"""Admin forms: articles and announcements (their rules live on the models), names per language for the tree."""
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kb.models import Announcement, Article, Category, Section
-
-EDITOR_STATUSES = (Article.Status.DRAFT, Article.Status.REVIEW)
 
 
 def language_field(prefix, code):
@@ -19,10 +18,21 @@ def language_fields(prefix):
     return [language_field(prefix, code) for code, _label in settings.LANGUAGES]
 
 
-class ArticleAdminForm(forms.ModelForm):
-    """Article editing; without `kb.publish_article` the status can only move between draft and in review."""
+class PublishingCheckMixin:
+    """Runs the model's publishing check on the submitted values; a refusal is an error on the field concerned."""
 
-    can_publish = False  # set per request by ArticleAdmin.get_form
+    can_publish = False  # set per request by the ModelAdmin's get_form
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the submitted values, and the model's clean() has run
+        try:
+            self.instance.check_publishing(can_publish=self.can_publish)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+class ArticleAdminForm(PublishingCheckMixin, forms.ModelForm):
+    """Article editing: the workflow and translation rules are the model's; the form offers what they allow."""
 
     revision_note = forms.CharField(
         label=_("revision note"),
@@ -50,51 +60,27 @@ class ArticleAdminForm(forms.ModelForm):
         if status is None or self.can_publish:
             return
         current = self.instance.status if self.instance.pk else None
-        allowed = EDITOR_STATUSES if current in (None, *EDITOR_STATUSES) else (current,)
-        if current not in (None, *EDITOR_STATUSES) and "publish_at" in self.fields:
-            # Moving a live article's publishing time into the future would take it offline.
-            self.fields["publish_at"].disabled = True
+        allowed = Article.allowed_statuses(current, can_publish=False)
         status.choices = [(value, label) for value, label in Article.Status.choices if value in allowed]
-        status.error_messages["invalid_choice"] = _(
-            "Only a publisher can publish or archive an article, or change the status of a published one."
-        )
+        status.error_messages["invalid_choice"] = Article.STATUS_LOCKED
         status.help_text = _("A publisher publishes the article once it has been reviewed.")
+        if Article.schedule_locked(current, can_publish=False) and "publish_at" in self.fields:
+            self.fields["publish_at"].disabled = True
 
     def clean(self):
         cleaned = super().clean()
-        source, language = cleaned.get("source"), cleaned.get("language")
-        if source is None:
-            return cleaned
-        if self.instance.pk and source.pk == self.instance.pk:
-            self.add_error("source", _("An article cannot be a translation of itself."))
-        elif source.source_id is not None:
-            self.add_error("source", _("Choose the original article, not another translation of it."))
-        elif language and source.language == language:
-            self.add_error("source", _("A translation must be in another language than its source."))
-        elif self.instance.pk and self.instance.translations.exists():
-            self.add_error("source", _("This article has translations of its own, so it must stay an original."))
+        if self.fields.get("publish_at") and self.fields["publish_at"].disabled:
+            # A disabled field posts back its shown value, which has no microseconds: keep the stored time exactly.
+            cleaned["publish_at"] = self.instance.publish_at
         return cleaned
 
 
-class AnnouncementAdminForm(forms.ModelForm):
-    can_publish = False  # set per request by AnnouncementAdmin.get_form
+class AnnouncementAdminForm(PublishingCheckMixin, forms.ModelForm):
+    """Announcement editing: expiry and who may publish are the model's rules."""
 
     class Meta:
         model = Announcement
         fields = ("kind", "language", "title", "slug", "body", "status", "publish_at", "expires_at", "pinned", "banner")
-
-    def clean_status(self):
-        status = self.cleaned_data["status"]
-        if status == Announcement.Status.PUBLISHED and not self.can_publish:
-            raise forms.ValidationError(_("You may save drafts only; someone who can change announcements publishes."))
-        return status
-
-    def clean(self):
-        cleaned = super().clean()
-        publish_at, expires_at = cleaned.get("publish_at"), cleaned.get("expires_at")
-        if publish_at and expires_at and expires_at <= publish_at:
-            self.add_error("expires_at", _("The expiry must come after the publishing time."))
-        return cleaned
 
 
 class TranslatedTextsMixin:

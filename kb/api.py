@@ -1,5 +1,6 @@
 """Help-center REST API: the public reads what is published and due; staff with kb permissions read and write all."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import get_language
@@ -20,7 +21,7 @@ from helpdesk import ratelimit
 from kb import actions
 from kb.filters import AnnouncementFilter, ArticleFilter, SectionFilter, StableOrderingFilter
 from kb.i18n import language_codes
-from kb.models import Announcement, Article, Category, Section, Tag
+from kb.models import Announcement, Article, Category, Section
 from kb.search import analytics, engine
 from kb.serializers import (
     AnnouncementSerializer,
@@ -30,8 +31,6 @@ from kb.serializers import (
     FeedbackSerializer,
     SectionSerializer,
 )
-
-PUBLISHING_STATUSES = {Article.Status.PUBLISHED, Article.Status.ARCHIVED}
 
 
 class Conflict(APIException):
@@ -71,6 +70,17 @@ def requested_language(request):
             {"language": [_("Unknown language. Use one of: %(codes)s.") % {"codes": ", ".join(language_codes())}]}
         )
     return value
+
+
+def save_through(save, obj, **kwargs):
+    """Call a save action; a rule it refuses becomes 403 (publishing without the right to) or 400 (anything else)."""
+    try:
+        return save(obj, **kwargs)
+    except DjangoValidationError as error:
+        codes = {e.code for errors in getattr(error, "error_dict", {}).values() for e in errors}
+        if "publish_permission" in codes:
+            raise PermissionDenied(" ".join(error.messages)) from None
+        raise serializers.ValidationError(serializers.as_serializer_error(error)) from None
 
 
 class ProtectedDestroyMixin:
@@ -144,35 +154,22 @@ class ArticleViewSet(viewsets.ModelViewSet):
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "sees_everything": self.sees_everything()}
 
-    def check_publishing(self, current_status, new_status):
-        if (
-            new_status in PUBLISHING_STATUSES
-            and new_status != current_status
-            and not self.request.user.has_perm("kb.publish_article")
-        ):
-            raise PermissionDenied(_("Publishing or archiving an article needs the publish permission."))
-
     @transaction.atomic
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         tags = data.pop("tags", None)
-        self.check_publishing(None, data.get("status", Article.Status.DRAFT))
-        article = actions.save_article(Article(**data), user=self.request.user, note="API")
-        if tags:
-            article.tags.set(_tags_named(tags))
-        serializer.instance = article
+        serializer.instance = save_through(
+            actions.save_article, Article(**data), user=self.request.user, note="API", tags=tags
+        )
 
     @transaction.atomic
     def perform_update(self, serializer):
         article = serializer.instance
         data = dict(serializer.validated_data)
         tags = data.pop("tags", None)
-        self.check_publishing(article.status, data.get("status", article.status))
         for field, value in data.items():
             setattr(article, field, value)
-        actions.save_article(article, user=self.request.user, note="API")
-        if tags is not None:
-            article.tags.set(_tags_named(tags))
+        save_through(actions.save_article, article, user=self.request.user, note="API", tags=tags)
 
     @extend_schema(
         request=FeedbackSerializer,
@@ -204,10 +201,6 @@ class ArticleViewSet(viewsets.ModelViewSet):
         return Response(FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
 
 
-def _tags_named(names):
-    return [Tag.objects.get_or_create(name=name)[0] for name in names]
-
-
 def _visitor(request):
     """The visitor cookie if the help center set one, else address and browser; stored only as a keyed hash."""
     raw = request.COOKIES.get(actions.VISITOR_COOKIE) or (
@@ -233,7 +226,14 @@ class AnnouncementViewSet(viewsets.ModelViewSet):
         return Announcement.objects.published()
 
     def perform_create(self, serializer):
-        serializer.save(author=self.request.user)
+        announcement = Announcement(**serializer.validated_data)
+        serializer.instance = save_through(actions.save_announcement, announcement, user=self.request.user)
+
+    def perform_update(self, serializer):
+        announcement = serializer.instance
+        for field, value in serializer.validated_data.items():
+            setattr(announcement, field, value)
+        save_through(actions.save_announcement, announcement, user=self.request.user)
 
 
 class QueryField(serializers.CharField):

@@ -1,6 +1,7 @@
 """Help center content: categories, sections, articles (with revisions, translations, feedback), announcements."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -155,6 +156,9 @@ class Article(models.Model):
 
     CONTENT_FIELDS = ("title", "summary", "body")
     HEAVY_FIELDS = ("body", "body_html", "toc", "search_title", "search_body")
+    EDITOR_STATUSES = (Status.DRAFT, Status.REVIEW)
+    STATUS_LOCKED = _("Only a publisher can publish or archive an article, or change the status of a published one.")
+    SCHEDULE_LOCKED = _("Only a publisher can change when a published or archived article is shown.")
 
     def __str__(self):
         return self.title
@@ -178,6 +182,60 @@ class Article(models.Model):
     def get_absolute_url(self):
         with override(self.language):
             return reverse("kb:article", args=[self.slug])
+
+    # Workflow and translation rules: the admin, the API and the importer all call these, through save_article.
+
+    @staticmethod
+    def may_publish(user):
+        """Whether `user` may publish and archive; None stands for the system (imports, demo content)."""
+        return user is None or user.has_perm("kb.publish_article")
+
+    @classmethod
+    def allowed_statuses(cls, current, *, can_publish):
+        """The statuses an article now in `current` (None: not saved yet) may be given."""
+        if can_publish:
+            return tuple(cls.Status.values)
+        return cls.EDITOR_STATUSES if current in (None, *cls.EDITOR_STATUSES) else (current,)
+
+    @classmethod
+    def schedule_locked(cls, current, *, can_publish):
+        """Whether the publishing time of an article now in `current` is a publisher's to change."""
+        return not can_publish and current not in (None, *cls.EDITOR_STATUSES)
+
+    def check_publishing(self, *, can_publish):
+        """Raise ValidationError if this unsaved change alters what the public sees without the right to publish.
+
+        Compared with the stored row: without publish permission a new article, or one in draft or in review, may
+        only be given draft or in review; a published or archived one keeps its status and its publishing time.
+        """
+        if can_publish:
+            return
+        stored = Article.objects.filter(pk=self.pk).values("status", "publish_at").first() if self.pk else None
+        current = stored["status"] if stored else None
+        errors = {}
+        if self.status not in self.allowed_statuses(current, can_publish=False):
+            errors["status"] = ValidationError(self.STATUS_LOCKED, code="publish_permission")
+        if self.schedule_locked(current, can_publish=False) and self.publish_at != stored["publish_at"]:
+            errors["publish_at"] = ValidationError(self.SCHEDULE_LOCKED, code="publish_permission")
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self):
+        """A translation points at an original in another language; an article with translations stays original."""
+        if self.source_id is None:
+            return
+        source = self.source
+        if self.pk and source.pk == self.pk:
+            message = _("An article cannot be a translation of itself.")
+        elif source.source_id is not None:
+            message = _("Choose the original article, not another translation of it.")
+        elif source.language == self.language:
+            message = _("A translation must be in another language than its source.")
+        elif self.pk and self.translations.exists():
+            message = _("This article has translations of its own, so it must stay an original.")
+        else:
+            return
+        raise ValidationError({"source": ValidationError(message, code="translation")})
 
     def is_visible(self, now=None):
         return (
@@ -302,6 +360,8 @@ class Announcement(models.Model):
         verbose_name = _("announcement")
         verbose_name_plural = _("announcements")
 
+    PUBLISH_LOCKED = _("You may save drafts only; someone who can change announcements publishes.")
+
     def __str__(self):
         return self.title
 
@@ -312,6 +372,24 @@ class Announcement(models.Model):
     def get_absolute_url(self):
         with override(self.language):
             return reverse("kb:announcement", args=[self.slug])
+
+    @staticmethod
+    def may_publish(user):
+        """Whether `user` may publish announcements; None stands for the system (demo content)."""
+        return user is None or user.has_perm("kb.change_announcement")
+
+    def check_publishing(self, *, can_publish):
+        """Raise ValidationError if this unsaved change publishes the announcement without the right to."""
+        if can_publish or self.status != self.Status.PUBLISHED:
+            return
+        stored = Announcement.objects.filter(pk=self.pk).values_list("status", flat=True).first() if self.pk else None
+        if stored != self.Status.PUBLISHED:
+            raise ValidationError({"status": ValidationError(self.PUBLISH_LOCKED, code="publish_permission")})
+
+    def clean(self):
+        """An announcement expires after it is published."""
+        if self.publish_at and self.expires_at and self.expires_at <= self.publish_at:
+            raise ValidationError({"expires_at": _("The expiry must come after the publishing time.")})
 
     def is_active(self, now=None):
         now = now or timezone.now()

@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 from drf_spectacular.types import OpenApiTypes
@@ -216,16 +215,6 @@ class ArticleSerializer(ArticleListSerializer):
             data["source"] = None
         return data
 
-    def validate(self, attrs):
-        source = attrs.get("source", getattr(self.instance, "source", None))
-        language = attrs.get("language", getattr(self.instance, "language", settings.LANGUAGE_CODE))
-        if source is not None:
-            if self.instance is not None and source.pk == self.instance.pk:
-                raise serializers.ValidationError({"source": _("An article cannot be a translation of itself.")})
-            if source.language == language:
-                raise serializers.ValidationError({"source": _("A translation must be in another language.")})
-        return attrs
-
 
 class AnnouncementSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
@@ -245,13 +234,6 @@ class AnnouncementSerializer(serializers.ModelSerializer):
 
     def get_active(self, announcement) -> bool:
         return announcement.is_active()
-
-    def validate(self, attrs):
-        publish_at = attrs.get("publish_at", getattr(self.instance, "publish_at", None)) or timezone.now()
-        expires_at = attrs.get("expires_at", getattr(self.instance, "expires_at", None))
-        if publish_at and expires_at and expires_at <= publish_at:
-            raise serializers.ValidationError({"expires_at": _("An announcement must expire after it is published.")})
-        return attrs
 
 
 class FeedbackSerializer(serializers.ModelSerializer):

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from kb.actions import save_article
 from kb.i18n import language_codes, pick
 from kb.models import Announcement, Article, Category, Section, Tag
-from kb.search import index
 
 DEFAULT_SECTION_NAMES = {"zh-hans": "常规", "en": "General"}
 REQUIRED_FIELDS = ("slug", "language", "title", "body", "category")
@@ -253,7 +252,7 @@ def import_article(data, *, catalog=None, note="import"):
 
     1. Find the stored row for (slug, language) and the other languages' rows of that slug.
     2. A translation goes into its original's section; an original is placed by its display names.
-    3. Save through `save_article` only when something differs, then set the tags.
+    3. Save through `save_article` (which checks the article's rules) only when something, tags included, differs.
     4. An original links its translations (ones that arrived before it) and moves them into its section.
     """
     catalog = catalog or _Catalog()
@@ -284,33 +283,26 @@ def import_article(data, *, catalog=None, note="import"):
     if created:
         article = Article(language=language, slug=slug)
     changed = created or any(getattr(article, name) != value for name, value in values.items())
-    if changed:
+    tags = data.get("tags")
+    if tags is not None and not created and set(article.tags.values_list("name", flat=True)) == set(tags):
+        tags = None  # the same tags: nothing to write
+    if changed or tags is not None:
         if not created and values["source_id"] and values["source_id"] != article.source_id:
             article.source_synced_at = timezone.now()  # linked now: imported side by side with its source
         for name, value in values.items():
             setattr(article, name, value)
-        save_article(article, user=None, note=note)
-    tags_changed = _set_tags(article, data.get("tags"), created=created)
+        save_article(article, user=None, note=note, tags=tags)
     if original is None:
         _link_translations(article, siblings, note=note)
     if created:
         return "created"
-    return "updated" if changed or tags_changed else "unchanged"
-
-
-def _set_tags(article, names, *, created):
-    if names is None or (created and not names):
-        return False
-    if not created and set(article.tags.values_list("name", flat=True)) == set(names):
-        return False
-    article.tags.set([Tag.objects.get_or_create(name=name)[0] for name in names])
-    index.refresh_article(article)
-    return True
+    return "updated" if changed or tags is not None else "unchanged"
 
 
 def _link_translations(original, siblings, *, note):
     now = timezone.now()
-    for sibling in siblings:
+    # Translations of a sibling first: a sibling becomes a translation only once nothing translates it any more.
+    for sibling in sorted(siblings, key=lambda s: s.source_id is None):
         if sibling.source_id == original.pk and sibling.section_id == original.section_id:
             continue
         if sibling.source_id != original.pk:
@@ -335,7 +327,10 @@ def import_articles(lines, *, note="import"):
             try:
                 with transaction.atomic():
                     state = import_article(data, catalog=catalog, note=note)
-            except (DatabaseError, ValidationError) as exc:
+            except ValidationError as exc:  # a rule of the article (kb.models.Article.clean)
+                catalog.reset()
+                raise LineError(_("not saved (%(error)s)") % {"error": " ".join(exc.messages)}) from None
+            except DatabaseError as exc:
                 catalog.reset()
                 raise LineError(_("not saved (%(error)s)") % {"error": exc}) from None
         except LineError as exc:

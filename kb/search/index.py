@@ -82,11 +82,6 @@ def add_counts(counts, batch=500):
             )
 
 
-def refresh_article(article):
-    """Recompute an article's token columns after its tags changed."""
-    article.save(update_fields=["search_title", "search_body"])
-
-
 def rebuild(*, batch=1000, progress=None):
     """Recompute every article's token columns and the whole vocabulary (after a dictionary or tokenizer change).
 
