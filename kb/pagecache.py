@@ -11,12 +11,13 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Min, Q
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
 
+from helpdesk.unavailable import is_connection_failure
 from kb.stats import count_view
 
 clock = time.time  # seconds; tests move it
@@ -86,7 +87,13 @@ class PageCacheMiddleware:
             or not set(request.GET).issubset(CACHEABLE_PARAMS)
         ):
             return self._finish(request, self.get_response(request))
-        version, change_at = request.content_state = current_state()
+        try:
+            version, change_at = request.content_state = current_state()
+        except (OperationalError, InterfaceError) as exc:
+            if not is_connection_failure(exc):
+                raise
+            # No content version without the database: the view answers, with a 503 if it needs the database too.
+            return self._finish(request, self.get_response(request))
         key = "kb:page:" + version + ":" + hashlib.md5(request.get_full_path().encode()).hexdigest()
         entry = cache.get(key)
         if entry is not None:

@@ -1,10 +1,14 @@
 """Article view counts, buffered in the process and written in batches so cached pages still count."""
 
+import logging
 import threading
 import time
 from collections import Counter
 
+from django.db import InterfaceError, OperationalError
 from django.db.models import F
+
+from helpdesk.unavailable import is_connection_failure
 
 FLUSH_EVERY_VIEWS = 50
 FLUSH_EVERY_SECONDS = 30.0
@@ -12,6 +16,7 @@ FLUSH_EVERY_SECONDS = 30.0
 _lock = threading.Lock()
 _pending = Counter()
 _last_flush = time.monotonic()
+logger = logging.getLogger(__name__)
 
 
 def count_view(article_id):
@@ -33,6 +38,16 @@ def flush_views():
         batch = dict(_pending)
         _pending.clear()
         _last_flush = time.monotonic()
-    for article_id, views in batch.items():
-        Article.objects.filter(pk=article_id).update(view_count=F("view_count") + views)
-    return batch
+    written = {}
+    try:
+        for article_id, views in batch.items():
+            Article.objects.filter(pk=article_id).update(view_count=F("view_count") + views)
+            written[article_id] = views
+    except (OperationalError, InterfaceError) as exc:
+        if not is_connection_failure(exc):
+            raise
+        # Cached pages keep being served while the database is down; their views wait for the next flush.
+        with _lock:
+            _pending.update({article_id: views for article_id, views in batch.items() if article_id not in written})
+        logger.warning("View counts kept for later, the database is unavailable: %s", exc)
+    return written

@@ -8,11 +8,12 @@ import logging
 from contextlib import contextmanager
 
 import pytest
+from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, ProgrammingError, connection, transaction
 from django.test import RequestFactory, override_settings
 
 from helpdesk.unavailable import DatabaseUnavailableMiddleware, is_connection_failure
-from kb import pagecache
+from kb import pagecache, stats
 from kb.models import Announcement
 from tests.factories import make_announcement, make_article
 from tests.tickets.factories import deposit_values, make_problem_type
@@ -141,3 +142,22 @@ def test_a_failed_statement_is_not_mistaken_for_an_unreachable_database():
         assert not is_connection_failure(error) and middleware.process_exception(request, error) is None
     assert Announcement.objects.filter(slug="twice").count() == 1
     assert pagecache.current_state()  # the database still answers
+
+
+def test_a_page_answers_503_even_when_the_content_version_must_be_read_from_the_database(
+    client, running_site, database_down
+):
+    cache.clear()  # a restarted process or an emptied cache: the page cache needs the database for its version
+    response = client.get("/en/announcements/")
+    assert response.status_code == 503 and response["Retry-After"] == "60"
+
+
+def test_cached_article_views_are_kept_for_later_while_the_database_is_down(client, running_site, tmp_path):
+    assert client.get(running_site.get_absolute_url()).status_code == 200
+    stats.flush_views()
+    with unreachable_database(tmp_path):
+        for _ in range(stats.FLUSH_EVERY_VIEWS):
+            assert client.get(running_site.get_absolute_url()).status_code == 200
+    stats.flush_views()
+    running_site.refresh_from_db()
+    assert running_site.view_count == 1 + stats.FLUSH_EVERY_VIEWS

@@ -454,4 +454,3 @@ def _one_time_codes(text):
     for match in ONE_TIME_CODE.finditer(text):
         if 4 <= sum(c.isdigit() for c in match.group("value")) <= 8:
             yield Finding("one_time_code", match.start("value"), match.end("value"), True)
-
