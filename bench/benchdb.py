@@ -28,6 +28,7 @@ PRODUCTION_ENV = {
     "CSRF_COOKIE_SECURE": "0",
     "SECURE_HSTS_SECONDS": "0",
     "CACHE_KEY_PREFIX": "bench",
+    "EMAIL_URL": "smtp://127.0.0.1:1025",
     "LOG_LEVEL": "ERROR",
 }
 

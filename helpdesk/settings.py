@@ -328,6 +328,10 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact"]},
     },
-    "loggers": {"django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # helpdesk.staff_login logs each failed staff login once; axes' own lines would repeat it.
+        "axes": {"level": "ERROR"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }

@@ -23,7 +23,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
+        pytest.fail("Chromium is missing: apt-get install -y chromium (make test installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
