@@ -651,6 +651,36 @@ def test_openapi_schema_generates_without_warnings(tmp_path, api):
     assert api.get("/api/v1/schema/").status_code == 200
 
 
+def _schema(api):
+    response = api.get("/api/v1/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def _response_schema(schema, path):
+    body = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    return schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+
+
+def test_schema_describes_search_and_suggest_responses_as_the_objects_they_return(api):
+    article = make_article(title="充值未到账怎么办", tags=["充值"])
+    schema = _schema(api)
+
+    search = api.get("/api/v1/search/", {"q": "充值", "lang": "zh-hans"}).json()
+    suggest = api.get("/api/v1/search/suggest/", {"q": "充值", "lang": "zh-hans"}).json()
+
+    described = _response_schema(schema, "/api/v1/search/")
+    assert described["type"] == "object"
+    assert set(described["properties"]) == set(search) == {"query", "corrected_query", "count", "results"}
+    result = schema["components"]["schemas"]["SearchResult"]
+    assert [hit["slug"] for hit in search["results"]] == [article.slug]
+    assert set(result["properties"]) == set(search["results"][0])
+    described = _response_schema(schema, "/api/v1/search/suggest/")
+    assert described["type"] == "object"
+    assert set(described["properties"]) == set(suggest) == {"query", "suggestions"}
+    assert set(schema["components"]["schemas"]["Suggestion"]["properties"]) == set(suggest["suggestions"][0])
+
+
 class _Scripts(HTMLParser):
     def __init__(self):
         super().__init__()
