@@ -716,6 +716,32 @@ def test_swagger_ui_has_no_inline_script_or_style_without_a_nonce(api):
         assert nonce and attrs.get("nonce") == nonce.group(1), attrs
 
 
+class _Styles(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.style_attributes, self.style_elements = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "style" in attrs:
+            self.style_attributes.append((tag, attrs))
+        if tag == "style":
+            self.style_elements.append(attrs)
+
+
+def test_browsable_api_has_no_style_attributes_and_styles_only_with_the_nonce(editor):
+    article = make_article(status=Article.Status.DRAFT)
+    client = logged_in(editor)
+    for path in ("/api/v1/", f"{ARTICLES}?ordering=title", f"{ARTICLES}{article.id}/", "/api/v1/search/?q=x"):
+        response = client.get(path, HTTP_ACCEPT="text/html")
+        assert response["Content-Type"].startswith("text/html")
+        nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"])
+        page = _Styles()
+        page.feed(response.content.decode())
+        assert page.style_attributes == [], path
+        assert all(nonce and attrs.get("nonce") == nonce.group(1) for attrs in page.style_elements), path
+
+
 def test_revisions_are_not_written_by_reads(api, editor):
     article = make_article()
     api.get(f"{ARTICLES}{article.id}/")
