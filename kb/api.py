@@ -1,5 +1,6 @@
 """Help-center REST API: the public reads what is published and due; staff with kb permissions read and write all."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -7,7 +8,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, Throttled
@@ -252,19 +259,23 @@ class SearchQuerySerializer(serializers.Serializer):
 
 class SearchResultSerializer(serializers.Serializer):
     slug = serializers.CharField()
-    language = serializers.CharField()
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
     title = serializers.CharField()
     url = serializers.URLField()
     snippet = serializers.CharField(help_text=_("Escaped text with matches wrapped in <mark>."))
-    score = serializers.FloatField()
-    best_bet = serializers.BooleanField()
-    category = serializers.CharField()
+    score = serializers.FloatField(allow_null=True, help_text=_("Relevance; null for a result an editor pinned."))
+    best_bet = serializers.BooleanField(help_text=_("Pinned to the top for this query by an editor."))
+    category = serializers.SlugField(help_text=_("Slug of the article's category."))
 
 
+# The search is the viewset's `list` action, which the schema would otherwise describe as an array of these.
+@extend_schema_serializer(many=False)
 class SearchResponseSerializer(serializers.Serializer):
-    query = serializers.CharField()
-    corrected_query = serializers.CharField(allow_blank=True)
-    count = serializers.IntegerField()
+    """One page of results: the query as searched, its spelling correction, the number of matches, the hits."""
+
+    query = serializers.CharField(help_text=_("The query as searched (cleaned of control characters)."))
+    corrected_query = serializers.CharField(allow_blank=True, help_text=_("The corrected query, or empty."))
+    count = serializers.IntegerField(min_value=0)
     results = SearchResultSerializer(many=True)
 
 
@@ -274,8 +285,16 @@ class SuggestionSerializer(serializers.Serializer):
 
 
 class SuggestResponseSerializer(serializers.Serializer):
+    """Titles for what has been typed so far."""
+
     query = serializers.CharField()
     suggestions = SuggestionSerializer(many=True)
+
+
+SEARCH_ERRORS = {
+    400: OpenApiResponse(description=_("A parameter is invalid; the body names it.")),
+    429: OpenApiResponse(description=_("Too many searches; see the Retry-After header.")),
+}
 
 
 class SearchViewSet(viewsets.ViewSet):
@@ -298,7 +317,7 @@ class SearchViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[SearchQuerySerializer],
-        responses={200: SearchResponseSerializer, 429: OpenApiResponse(description="Rate limited")},
+        responses={200: SearchResponseSerializer, **SEARCH_ERRORS},
     )
     def list(self, request):
         params = self._params(request)
@@ -335,7 +354,7 @@ class SearchViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[SearchQuerySerializer],
-        responses={200: SuggestResponseSerializer, 429: OpenApiResponse(description="Rate limited")},
+        responses={200: SuggestResponseSerializer, **SEARCH_ERRORS},
     )
     @action(detail=False)
     def suggest(self, request):

@@ -1,11 +1,32 @@
 """Query-string filters for the help-center API (django-filter), and ordering that pages never shuffle."""
 
+import datetime
+
 import django_filters
+from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 from rest_framework.filters import OrderingFilter
 
 from kb.models import Announcement, Article, Section
+
+
+class StorableIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time that stays within years 1 to 9999 once converted to UTC (as databases store it)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None:
+            try:
+                value.astimezone(datetime.UTC)
+            except OverflowError:
+                raise forms.ValidationError(_("Enter a date and time between the years 1 and 9999.")) from None
+        return value
+
+
+class StorableIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = StorableIsoDateTimeField
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -23,7 +44,7 @@ class ArticleFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(field_name="section__category__slug", help_text=_("Category slug."))
     section = django_filters.CharFilter(field_name="section__slug", help_text=_("Section slug."))
     tag = django_filters.CharFilter(field_name="tags__name", help_text=_("Tag name."))
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = StorableIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text=_("ISO 8601 date and time; articles updated at or after.")
     )
     status = django_filters.ChoiceFilter(

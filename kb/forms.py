@@ -1,6 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+MAX_ID = 2**63 - 1  # the largest id a row can have (64-bit keys)
+MAX_RANK = 2**15 - 1  # the largest rank the search log keeps (a small integer column)
+
 
 class FeedbackForm(forms.Form):
     helpful = forms.TypedChoiceField(
@@ -34,3 +37,19 @@ class SearchForm(forms.Form):
 
     def cleaned_page(self):
         return self.cleaned_data.get("page") or 1
+
+
+class SearchClickForm(forms.Form):
+    """What a results page's beacon sends: which logged search led to which published article, at which rank."""
+
+    log = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    article = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    rank = forms.IntegerField(min_value=1, max_value=MAX_RANK)
+
+    def clean_article(self):
+        from kb.models import Article
+
+        pk = self.cleaned_data["article"]
+        if not Article.objects.published().filter(pk=pk).exists():
+            raise forms.ValidationError(_("No published article has this id."))
+        return pk

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk import ratelimit
 from kb import actions
-from kb.forms import FeedbackForm, SearchForm
+from kb.forms import FeedbackForm, SearchClickForm, SearchForm
 from kb.models import Announcement, Article, Category, Section
 from kb.pagecache import cacheable
 from kb.search import analytics, engine
@@ -29,6 +29,7 @@ TOP_PER_SECTION = 8
 PAGE_SIZE = 30
 SEARCH_PAGE_SIZE = 10
 SEARCH_PER_MINUTE = 60
+CLICKS_PER_MINUTE = 120
 
 
 def _top_articles(queryset, field, keys, ordering, limit):
@@ -348,10 +349,21 @@ def search(request):
 @require_POST
 def search_click(request):
     """Record which result a search led to (sent by the results page as a beacon)."""
-    try:
-        log_id, article_id, rank = (int(request.POST.get(name, "")) for name in ("log", "article", "rank"))
-    except ValueError:
-        return JsonResponse({"detail": _("log, article and rank must be integers.")}, status=400)
+    allowed, retry_after = ratelimit.hit(
+        "search-click", ratelimit.client_ip(request), limit=CLICKS_PER_MINUTE, period=60
+    )
+    if not allowed:
+        response = JsonResponse({"detail": _("Too many requests. Please try again later.")}, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
+    form = SearchClickForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
     visit = analytics.visit_key(request.COOKIES.get(analytics.VISIT_COOKIE, ""))
-    recorded = analytics.record_click(log_id=log_id, visit=visit, article_id=article_id, rank=rank)
+    recorded = analytics.record_click(
+        log_id=form.cleaned_data["log"],
+        visit=visit,
+        article_id=form.cleaned_data["article"],
+        rank=form.cleaned_data["rank"],
+    )
     return HttpResponse(status=204 if recorded else 404)

@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -560,6 +561,86 @@ def test_feedback_is_throttled_per_address_with_retry_after(api):
     assert api.get(ARTICLES).status_code == 200  # only voting is throttled
 
 
+# Hostile input: a 4xx with a message, never a 500
+
+
+def nested(depth, *, kind="list"):
+    """A JSON text whose lists (or objects) nest `depth` deep."""
+    if kind == "list":
+        return "[" * depth + "]" * depth
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize(
+    "body", [nested(100_000), nested(100_000, kind="object"), nested(33), nested(33, kind="object")]
+)
+def test_json_nested_too_deeply_is_a_400_with_a_message_on_any_endpoint(api, editor, body):
+    article = make_article()
+    voted = api.post(feedback_url(article), body, content_type="application/json")
+    written = logged_in(editor).post(ARTICLES, body, content_type="application/json")
+    for response in (voted, written):
+        assert response.status_code == 400
+        assert response.json() == {"detail": "JSON nested deeper than 32 levels is not accepted."}
+    assert not ArticleFeedback.objects.exists()
+
+
+def test_json_nested_within_the_limit_reaches_the_serializer(api):
+    article = make_article()
+    comment = json.loads(nested(31))
+    response = api.post(feedback_url(article), {"helpful": True, "comment": comment}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["comment"]  # refused as "not a valid string", not by the parser
+
+
+def test_a_body_larger_than_the_upload_limit_is_a_413_with_a_message(api, editor, settings):
+    article = make_article()
+    body = json.dumps({"helpful": True, "comment": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    voted = api.post(feedback_url(article), body, content_type="application/json")
+    written = logged_in(editor).post(ARTICLES, body, content_type="application/json")
+    for response in (voted, written):
+        assert response.status_code == 413
+        assert response.json() == {"detail": "The request body is too large."}
+    assert not ArticleFeedback.objects.exists()
+
+
+@pytest.mark.parametrize("number", [str(2**63), "99999999999999999999", "-1"])
+def test_ids_out_of_range_are_404(api, number):
+    for base in (ARTICLES, CATEGORIES, SECTIONS, ANNOUNCEMENTS):
+        assert api.get(f"{base}{number}/").status_code == 404
+    assert api.post(f"{ARTICLES}{number}/feedback/", {"helpful": True}, format="json").status_code == 404
+    assert api.get(ARTICLES, {"page": number}).status_code == 404
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "99999-01-01T00:00:00"])
+def test_updated_since_beyond_what_a_database_stores_is_a_400(api, moment):
+    make_article()
+    response = api.get(ARTICLES, {"updated_since": moment})
+    assert response.status_code == 400
+    assert response.json()["updated_since"]
+
+
+def test_search_parameters_out_of_range_are_400s(api):
+    for params in ({"page": "99999999999999999999"}, {"page": "0"}, {"lang": "xx"}, {"category": "a" * 300}):
+        response = api.get("/api/v1/search/", {"q": "deposit", **params})
+        assert response.status_code == 400, params
+        assert response.json()
+    assert api.get("/api/v1/search/suggest/", {"q": "dep\x00osit"}).status_code == 200
+
+
+def test_staff_numbers_out_of_range_are_400s(editor, publisher):
+    article = make_article(status=Article.Status.DRAFT)
+    client = logged_in(editor)
+    for payload in ({"position": 2**63}, {"position": -1}, {"section_id": 2**63}, {"source": 2**63}):
+        response = client.patch(f"{ARTICLES}{article.id}/", payload, format="json")
+        assert response.status_code == 400, payload
+        assert list(response.json()) == [next(iter(payload))]
+    response = logged_in(publisher).post(
+        CATEGORIES, {"slug": "x", "names": {"en": "X"}, "position": 2**63}, format="json"
+    )
+    assert response.status_code == 400
+    assert "position" in response.json()
+
+
 # Schema and docs
 
 
@@ -568,6 +649,36 @@ def test_openapi_schema_generates_without_warnings(tmp_path, api):
     schema = (tmp_path / "schema.yml").read_text()
     assert "/api/v1/articles/{id}/feedback/:" in schema
     assert api.get("/api/v1/schema/").status_code == 200
+
+
+def _schema(api):
+    response = api.get("/api/v1/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def _response_schema(schema, path):
+    body = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    return schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+
+
+def test_schema_describes_search_and_suggest_responses_as_the_objects_they_return(api):
+    article = make_article(title="充值未到账怎么办", tags=["充值"])
+    schema = _schema(api)
+
+    search = api.get("/api/v1/search/", {"q": "充值", "lang": "zh-hans"}).json()
+    suggest = api.get("/api/v1/search/suggest/", {"q": "充值", "lang": "zh-hans"}).json()
+
+    described = _response_schema(schema, "/api/v1/search/")
+    assert described["type"] == "object"
+    assert set(described["properties"]) == set(search) == {"query", "corrected_query", "count", "results"}
+    result = schema["components"]["schemas"]["SearchResult"]
+    assert [hit["slug"] for hit in search["results"]] == [article.slug]
+    assert set(result["properties"]) == set(search["results"][0])
+    described = _response_schema(schema, "/api/v1/search/suggest/")
+    assert described["type"] == "object"
+    assert set(described["properties"]) == set(suggest) == {"query", "suggestions"}
+    assert set(schema["components"]["schemas"]["Suggestion"]["properties"]) == set(suggest["suggestions"][0])
 
 
 class _Scripts(HTMLParser):
@@ -603,6 +714,32 @@ def test_swagger_ui_has_no_inline_script_or_style_without_a_nonce(api):
         assert attrs.get("src") or (nonce and attrs.get("nonce") == nonce.group(1)), attrs
     for attrs in page.styles:
         assert nonce and attrs.get("nonce") == nonce.group(1), attrs
+
+
+class _Styles(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.style_attributes, self.style_elements = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "style" in attrs:
+            self.style_attributes.append((tag, attrs))
+        if tag == "style":
+            self.style_elements.append(attrs)
+
+
+def test_browsable_api_has_no_style_attributes_and_styles_only_with_the_nonce(editor):
+    article = make_article(status=Article.Status.DRAFT)
+    client = logged_in(editor)
+    for path in ("/api/v1/", f"{ARTICLES}?ordering=title", f"{ARTICLES}{article.id}/", "/api/v1/search/?q=x"):
+        response = client.get(path, HTTP_ACCEPT="text/html")
+        assert response["Content-Type"].startswith("text/html")
+        nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"])
+        page = _Styles()
+        page.feed(response.content.decode())
+        assert page.style_attributes == [], path
+        assert all(nonce and attrs.get("nonce") == nonce.group(1) for attrs in page.style_elements), path
 
 
 def test_revisions_are_not_written_by_reads(api, editor):

@@ -224,6 +224,45 @@ def test_clicks_are_recorded_only_for_the_same_visit(client):
     assert log.clicked_article == article and log.clicked_rank == 1
 
 
+@pytest.mark.parametrize("name", ["log", "article", "rank"])
+@pytest.mark.parametrize("value", [str(2**63), "99999999999999999999", "-1", "0", "1e309", "abc", "", "1\x00"])
+def test_a_click_with_a_number_out_of_range_is_a_400_naming_the_field(client, name, value):
+    article = make_article(title="提币审核")
+    client.get("/zh-hans/search/", {"q": "提币"})
+    log = SearchLog.objects.get()
+    data = {"log": log.pk, "article": article.pk, "rank": 1, name: value}
+
+    response = client.post("/zh-hans/search/click/", data)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [name]
+    log.refresh_from_db()
+    assert (log.clicked_article, log.clicked_rank) == (None, None)
+
+
+def test_a_click_on_an_article_that_is_not_published_is_a_400(client):
+    draft = make_article(title="提币审核", status=Article.Status.DRAFT)
+    make_article(title="提币说明")
+    client.get("/zh-hans/search/", {"q": "提币"})
+    log = SearchLog.objects.get()
+    for article_id in (draft.pk, draft.pk + 1000):
+        response = client.post("/zh-hans/search/click/", {"log": log.pk, "article": article_id, "rank": 1})
+        assert response.status_code == 400
+        assert response.json()["errors"]["article"] == ["No published article has this id."]
+    assert SearchLog.objects.get().clicked_article is None
+
+
+def test_clicks_are_rate_limited_per_address_with_retry_after(client):
+    for _n in range(120):
+        assert client.post("/en/search/click/", {}).status_code == 400
+    limited = client.post("/en/search/click/", {})
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    assert limited.json()["detail"]
+    other = client.post("/en/search/click/", {}, REMOTE_ADDR="10.1.2.3")
+    assert other.status_code == 400
+
+
 def test_a_ticket_in_the_same_visit_marks_its_searches():
     SearchLog.objects.create(query="提币", language="zh-hans", results=0, visit="v1")
     SearchLog.objects.create(query="提币", language="zh-hans", results=0, visit="v2")
