@@ -18,6 +18,7 @@ from django.utils.text import Truncator, format_lazy
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.i18n import language_field, language_fields
 from helpdesk.markdown import render_markdown
 from kb import actions, revisions
 from kb.admin_forms import (
@@ -26,8 +27,6 @@ from kb.admin_forms import (
     CategoryAdminForm,
     SectionAdminForm,
     SectionInlineForm,
-    language_field,
-    language_fields,
 )
 from kb.models import Announcement, Article, ArticleFeedback, Category, Section, Tag
 

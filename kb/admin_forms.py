@@ -1,21 +1,11 @@
 """Admin forms: articles and announcements (their rules live on the models), names per language for the tree."""
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.i18n_forms import TranslatedTextsMixin, translated_text_fields
 from kb.models import Announcement, Article, Category, Section
-
-
-def language_field(prefix, code):
-    """The form field name holding one language's text, e.g. `name_zh_hans`."""
-    return f"{prefix}_{code.replace('-', '_')}"
-
-
-def language_fields(prefix):
-    return [language_field(prefix, code) for code, _label in settings.LANGUAGES]
 
 
 class PublishingCheckMixin:
@@ -83,55 +73,15 @@ class AnnouncementAdminForm(PublishingCheckMixin, forms.ModelForm):
         fields = ("kind", "language", "title", "slug", "body", "status", "publish_at", "expires_at", "pinned", "banner")
 
 
-class TranslatedTextsMixin:
-    """Maps the JSON `names`/`descriptions` of a row to one form field per language, and back."""
-
-    translated = {"names": "name", "descriptions": "description"}  # JSON field → form field prefix
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for attr, prefix in self.translated.items():
-            texts = getattr(self.instance, attr) or {}
-            for code, _label in settings.LANGUAGES:
-                self.initial.setdefault(language_field(prefix, code), texts.get(code, ""))
-
-    def clean(self):
-        cleaned = super().clean()
-        for attr, prefix in self.translated.items():
-            texts = dict(getattr(self.instance, attr) or {})
-            for code, _label in settings.LANGUAGES:
-                value = (cleaned.get(language_field(prefix, code)) or "").strip()
-                if value:
-                    texts[code] = value
-                else:
-                    texts.pop(code, None)
-            setattr(self.instance, attr, texts)
-        return cleaned
-
-
-def _text_fields(prefix, label, *, required_default, textarea):
-    fields = {}
-    for code, language in settings.LANGUAGES:
-        fields[language_field(prefix, code)] = forms.CharField(
-            label=format_lazy("{} ({})", label, language),
-            max_length=None if textarea else 200,
-            required=required_default and code == settings.LANGUAGE_CODE,
-            widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
-            if textarea
-            else forms.TextInput(attrs={"class": "vTextField"}),
-        )
-    return fields
-
-
 def _translated_form(model, *, descriptions):
     """A ModelForm for `model` with the name (and description) fields of every language in settings.LANGUAGES."""
     attrs = {
         "Meta": type("Meta", (), {"model": model, "exclude": ("names", "descriptions")}),
         "translated": {"names": "name", "descriptions": "description"} if descriptions else {"names": "name"},
-        **_text_fields("name", _("Name"), required_default=True, textarea=False),
+        **translated_text_fields("name", _("Name"), required_default=True, textarea=False),
     }
     if descriptions:
-        attrs.update(_text_fields("description", _("Description"), required_default=False, textarea=True))
+        attrs.update(translated_text_fields("description", _("Description"), required_default=False, textarea=True))
     return type(f"{model.__name__}AdminForm", (TranslatedTextsMixin, forms.ModelForm), attrs)
 
 

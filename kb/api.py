@@ -25,9 +25,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from helpdesk import ratelimit
+from helpdesk.i18n import language_codes
 from kb import actions
 from kb.filters import AnnouncementFilter, ArticleFilter, SectionFilter, StableOrderingFilter
-from kb.i18n import language_codes
 from kb.models import Announcement, Article, Category, Section
 from kb.search import analytics, engine
 from kb.serializers import (

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
+from helpdesk.i18n import NamedInLanguages
 from helpdesk.markdown import render_markdown
-from kb.i18n import NamedInLanguages
 
 LANGUAGE_CHOICES = settings.LANGUAGES
 

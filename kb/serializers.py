@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from kb.i18n import language_codes, pick
+from helpdesk.i18n import language_codes, pick
 from kb.models import Announcement, Article, ArticleFeedback, Category, Section
 
 MAX_TAGS = 20

@@ -2,7 +2,7 @@ from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 from django.utils.translation import override
 
-from kb.i18n import language_codes
+from helpdesk.i18n import language_codes
 from kb.models import Announcement, Article, Category, Section
 
 

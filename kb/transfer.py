@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from helpdesk.i18n import language_codes, pick
 from kb.actions import save_article
-from kb.i18n import language_codes, pick
 from kb.models import Announcement, Article, Category, Section, Tag
 
 DEFAULT_SECTION_NAMES = {"zh-hans": "常规", "en": "General"}

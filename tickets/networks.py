@@ -16,7 +16,7 @@ from Crypto.Hash import keccak
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kb.i18n import pick
+from helpdesk.i18n import pick
 from tickets.secretguard import find_secrets
 
 

@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from kb.i18n import language_codes
+from helpdesk.i18n import language_codes
 from kb.models import Article
 from kb.transfer import articles_for_export, export_articles
 
