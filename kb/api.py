@@ -244,9 +244,11 @@ class AnnouncementViewSet(viewsets.ModelViewSet):
 
 
 class QueryField(serializers.CharField):
-    """Any text: control characters (NUL included) are dropped rather than refused."""
+    """Any text: control characters (NUL included) are dropped; a query carrying a secret is refused, unsearched."""
 
     def to_internal_value(self, data):
+        if kinds := analytics.secrets_in(str(data)):
+            raise serializers.ValidationError(analytics.secrets_message(kinds))
         return engine.clean(str(data))
 
 

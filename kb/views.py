@@ -23,6 +23,7 @@ from kb.models import Announcement, Article, Category, Section
 from kb.pagecache import cacheable
 from kb.search import analytics, engine
 from kb.stats import count_view
+from tickets import secretguard
 
 TOP_PER_CATEGORY = 5
 TOP_PER_SECTION = 8
@@ -298,12 +299,22 @@ def remember_visit(request, response, raw):
         response.set_cookie(analytics.VISIT_COOKIE, raw, httponly=True, samesite="Lax", secure=request.is_secure())
 
 
+def _removed_notice(value):
+    kinds = [kind for kind in secretguard.KINDS if kind in value.split(",")]
+    return analytics.secrets_message(kinds) if kinds else ""
+
+
 @require_GET
 def search(request):
     """Results page: highlighted snippets, category filter, pagination; an exact title goes straight to it."""
     if (limited := _search_limited(request, "search", SEARCH_PER_MINUTE)) is not None:
         return limited
     language = get_language()
+    if kinds := analytics.secrets_in(request.GET.get("q", "")):
+        # Out of the address bar and history at once; the page says what was removed.
+        response = redirect(reverse("kb:search") + "?removed=" + ",".join(kinds))
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     form = SearchForm(request.GET)
     form.is_valid()
     query, category, page_number = form.cleaned_query(), form.cleaned_category(), form.cleaned_page()
@@ -340,6 +351,7 @@ def search(request):
             "previous_page": page_number - 1 if page_number > 1 else None,
             "next_page": page_number + 1 if page_number < pages else None,
             "log": log,
+            "secrets_notice": _removed_notice(request.GET.get("removed", "")),
         },
     )
     remember_visit(request, response, raw_visit)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Count, F, FloatField, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kb.models import SearchLog
 from kb.search.tokenize import normalize
@@ -34,6 +35,25 @@ SCRUBBERS = [
 ]
 VISIT_COOKIE = "hd_visit"
 LOW_CLICK_RATE = 0.3
+
+
+def secrets_in(query):
+    """The kinds of secret a search query carries; such a query is neither searched nor logged nor shown again.
+
+    A bare 64-hex string stays searchable (it is most often a TxID); the log masks it all the same.
+    """
+    return tuple(kind for kind in secretguard.redact(query or "", field="query").kinds if kind != "possible_key")
+
+
+def secrets_message(kinds):
+    """What the searcher is told: what was in the query, what to do now, and that staff never ask for it."""
+    labels = ", ".join(str(secretguard.LABELS[kind]) for kind in kinds)
+    advice = " ".join(str(secretguard.ADVICE[kind]) for kind in kinds)
+    return _("Your search contained a %(what)s, so it was not searched or stored. %(advice)s %(reminder)s") % {
+        "what": labels,
+        "advice": advice,
+        "reminder": secretguard.REMINDER,
+    }
 
 
 def scrub(query):
