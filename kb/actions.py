@@ -10,6 +10,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from kb.models import Announcement, Article, ArticleFeedback, ArticleRevision, Tag
+from tickets import secretguard
 
 
 @transaction.atomic
@@ -122,8 +123,11 @@ def visitor_key(raw):
 
 @transaction.atomic
 def record_feedback(*, article, visitor, helpful, comment=""):
-    """Record a visitor's vote on an article, replacing their earlier vote; keep the article's counters exact."""
-    comment = (comment or "").strip()[:1000]
+    """Record a visitor's vote on an article, replacing their earlier vote; keep the article's counters exact.
+
+    The comment passes the secrets guard: editors read these, and visitors paste what they should not.
+    """
+    comment = secretguard.redact((comment or "").strip()).text[:1000]
     existing = ArticleFeedback.objects.select_for_update().filter(article=article, visitor=visitor).first()
     if existing is None:
         try:

@@ -1,11 +1,16 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tickets.forms import GuardedForm
+
 MAX_ID = 2**63 - 1  # the largest id a row can have (64-bit keys)
 MAX_RANK = 2**15 - 1  # the largest rank the search log keeps (a small integer column)
 
 
-class FeedbackForm(forms.Form):
+class FeedbackForm(GuardedForm):
+    """A vote and an optional comment; the comment passes the secrets guard before it is validated or shown again."""
+
+    free_text = frozenset({"comment"})
     helpful = forms.TypedChoiceField(
         label=_("Was this article helpful?"),
         choices=[("yes", _("Yes")), ("no", _("No"))],
