@@ -248,7 +248,7 @@ def test_a_click_on_an_article_that_is_not_published_is_a_400(client):
     for article_id in (draft.pk, draft.pk + 1000):
         response = client.post("/zh-hans/search/click/", {"log": log.pk, "article": article_id, "rank": 1})
         assert response.status_code == 400
-        assert response.json()["errors"]["article"] == ["No published article has this id."]
+        assert response.json()["errors"]["article"] == ["没有使用此 ID 的已发布文章。"]  # the page's language
     assert SearchLog.objects.get().clicked_article is None
 
 
