@@ -1,7 +1,8 @@
 """Create the "KB editor" (draft and edit) and "KB publisher" (also publish, archive, delete) groups."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from helpdesk import groups
 
 EDITOR = [
     "view_category", "view_section",
@@ -20,15 +21,7 @@ GROUPS = {"KB editor": EDITOR, "KB publisher": PUBLISHER}
 
 
 def create_groups(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*Permission.objects.filter(content_type__app_label="kb", codename__in=codenames))
+    groups.grant(apps, "kb", GROUPS)
 
 
 def remove_groups(apps, schema_editor):

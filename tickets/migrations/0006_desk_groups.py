@@ -1,8 +1,9 @@
 """Create the desk's staff groups: "Agent" (works the tickets of the queues they are a member of) and
 "Supervisor" (all queues, and the queue and problem-type configuration)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from helpdesk import groups
 
 AGENT = [
     "view_ticket", "view_message", "view_ticketevent",
@@ -17,15 +18,7 @@ GROUPS = {"Agent": AGENT, "Supervisor": SUPERVISOR}
 
 
 def create_groups(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*Permission.objects.filter(content_type__app_label="tickets", codename__in=codenames))
+    groups.grant(apps, "tickets", GROUPS)
 
 
 def remove_groups(apps, schema_editor):
