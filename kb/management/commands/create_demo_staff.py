@@ -1,4 +1,4 @@
-"""Create the demo staff accounts (admin, editor, publisher) once and print how to sign in."""
+"""Create the demo staff accounts (admin, editor, publisher, agent, supervisor) once and print how to sign in."""
 
 import os
 import secrets
@@ -9,8 +9,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from tickets.models import Queue
+
 CREDENTIALS = Path(settings.BASE_DIR) / ".demo-credentials"
-ACCOUNTS = [("editor", "KB editor"), ("publisher", "KB publisher")]
+ACCOUNTS = [("editor", "KB editor"), ("publisher", "KB publisher"), ("agent", "Agent"), ("supervisor", "Supervisor")]
+AGENT_QUEUES = {"agent": ["payments"]}  # the demo agent works deposits and withdrawals
 
 
 class Command(BaseCommand):
@@ -40,6 +43,8 @@ class Command(BaseCommand):
                 )
                 if group:
                     user.groups.add(Group.objects.get(name=group))
+                for queue in Queue.objects.filter(slug__in=AGENT_QUEUES.get(username, [])):
+                    queue.members.add(user)
             elif not user.check_password(password):
                 lines.append(
                     f"  {username:<10} (exists; password unchanged — reset with `manage.py changepassword {username}`)"
