@@ -336,6 +336,8 @@ LOGGING = {
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact"]},
     },
     "loggers": {
+        # Django's default handlers for these loggers carry no redaction: replace them (records reach the root's).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # helpdesk.staff_login logs each failed staff login once; axes' own lines would repeat it.
         "axes": {"level": "ERROR"},

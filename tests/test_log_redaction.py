@@ -40,3 +40,24 @@ def test_a_404_on_a_tracking_link_logs_no_token(client, handler_output):
     client.get(f"/en/tickets/t/{token}/", {"utm": "x"})
     written = handler_output.getvalue()
     assert "Not Found" in written and token[:-2] not in written and token not in written
+
+
+@pytest.mark.django_db
+def test_no_handler_of_any_logger_writes_a_token_in_development_either(client, settings):
+    """With DEBUG on, Django's default handlers of the `django` logger would print 404s unfiltered: none is left."""
+    settings.DEBUG = True
+    stream = io.StringIO()
+    loggers = [
+        logging.getLogger(),
+        *(item for item in logging.root.manager.loggerDict.values() if hasattr(item, "handlers")),
+    ]
+    streams = list({h for logger in loggers for h in logger.handlers if isinstance(h, logging.StreamHandler)})
+    previous = [handler.setStream(stream) for handler in streams]
+    try:
+        ticket, token = open_ticket()
+        client.get(f"/en/tickets/t/{token[:-2]}xx/")
+    finally:
+        for handler, old in zip(streams, previous, strict=True):
+            handler.setStream(old)
+    written = stream.getvalue()
+    assert "Not Found" in written and token[:-2] not in written
