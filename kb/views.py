@@ -300,7 +300,7 @@ def remember_visit(request, response, raw):
 
 
 def _removed_notice(value):
-    kinds = [kind for kind in secretguard.KINDS if kind in value.split(",")]
+    kinds = secretguard.ordered(value.split(","))
     return analytics.secrets_message(kinds) if kinds else ""
 
 

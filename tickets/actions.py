@@ -22,29 +22,6 @@ REOPENED_BY_REPLY = {Ticket.Status.PENDING, Ticket.Status.SOLVED}
 Opened = namedtuple("Opened", "ticket token created")
 
 
-def _ordered(kinds):
-    found = set(kinds)
-    return [kind for kind in secretguard.KINDS if kind in found]
-
-
-def _guard(*, subject, description, fields, contexts):
-    """Redact secrets from everything the customer wrote; returns the clean texts and {where: kinds}."""
-    removed = {}
-    texts = {"subject": subject, "description": description}
-    for name, text in texts.items():
-        result = secretguard.redact(text)
-        texts[name] = result.text
-        if result:
-            removed[name] = list(result.kinds)
-    clean_fields = {}
-    for name, value in fields.items():
-        result = secretguard.redact(value, field=contexts.get(name, "text")) if isinstance(value, str) else None
-        clean_fields[name] = result.text if result is not None else value
-        if result:
-            removed[name] = list(result.kinds)
-    return texts["subject"], texts["description"], clean_fields, removed
-
-
 def _existing(token):
     since = timezone.now() - RESUBMIT_WINDOW
     return Ticket.objects.filter(tracking_token_hash=hash_token(token), created_at__gte=since).first()
@@ -66,12 +43,12 @@ def open_ticket(
     5. Mark the visit's searches as having ended in a ticket.
     """
     contexts = {row.name: field_kinds.SECRET_CONTEXT.get(row.kind, "text") for row in problem_type.fields.all()}
-    subject, description, fields, found = _guard(
-        subject=subject, description=description, fields=fields, contexts=contexts
-    )
-    removed = {where: _ordered([*kinds, *found.get(where, [])]) for where, kinds in (removed or {}).items()}
-    removed.update({where: kinds for where, kinds in found.items() if where not in removed})
-    kinds = _ordered(kind for found in removed.values() for kind in found)
+    texts, found = secretguard.redact_values({**fields, "subject": subject, "description": description}, contexts)
+    subject, description = texts.pop("subject"), texts.pop("description")
+    removed = dict(removed or {})
+    for where, more in found.items():
+        removed[where] = secretguard.ordered([*removed.get(where, []), *more])
+    kinds = secretguard.ordered(kind for found in removed.values() for kind in found)
     token = new_tracking_token(submission)
     if submission and (ticket := _existing(token)) is not None:
         return Opened(ticket, token, False)
@@ -84,7 +61,7 @@ def open_ticket(
             customer_email=email,
             customer_uid=uid or "",
             subject=subject,
-            fields=dict(fields),
+            fields=texts,
             secrets_removed=kinds,
             tracking_token_hash=hash_token(token),
         )
@@ -106,7 +83,7 @@ def open_ticket(
         kind=Message.Kind.PUBLIC,
         author=Message.Author.CUSTOMER,
         body=description,
-        secrets_removed=_ordered(removed.get("description", [])),
+        secrets_removed=removed.get("description", []),
     )
     TicketEvent.objects.create(
         ticket=ticket,
@@ -136,7 +113,7 @@ def add_customer_reply(*, ticket, body, submission="", removed=()):
     if submission_hash and (twin := ticket.messages.filter(submission_hash=submission_hash).first()):
         return twin
     result = secretguard.redact(body)
-    kinds = _ordered([*removed, *result.kinds])
+    kinds = secretguard.ordered([*removed, *result.kinds])
     message = Message.objects.create(
         ticket=ticket,
         kind=Message.Kind.PUBLIC,
@@ -153,13 +130,11 @@ def add_customer_reply(*, ticket, body, submission="", removed=()):
             kind=TicketEvent.Kind.SECRET_REMOVED,
             data={"removed": {"reply": kinds}, "message_id": message.pk},
         )
-        ticket.secrets_removed = _ordered([*ticket.secrets_removed, *kinds])
+        ticket.secrets_removed = secretguard.ordered([*ticket.secrets_removed, *kinds])
         update.append("secrets_removed")
+    ticket.save(update_fields=update)
     if ticket.status in REOPENED_BY_REPLY:
-        ticket.save(update_fields=update)
         change_status(ticket=ticket, status=Ticket.Status.OPEN)
-    else:
-        ticket.save(update_fields=update)
     return message
 
 

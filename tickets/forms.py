@@ -72,8 +72,7 @@ class GuardedForm(forms.Form):
             if result:
                 removed[name] = list(result.kinds)
                 data[name] = result.text if name in self.free_text else ""
-        found = {kind for kinds in removed.values() for kind in kinds}
-        data["earlier_removed"] = ",".join(kind for kind in secretguard.KINDS if kind in found)
+        data["earlier_removed"] = ",".join(secretguard.ordered(kind for kinds in removed.values() for kind in kinds))
         return data, removed
 
     def error_summary(self):
@@ -83,8 +82,7 @@ class GuardedForm(forms.Form):
     @property
     def secrets_removed(self):
         """The kinds of secret removed from any field, in the guard's order."""
-        found = {kind for kinds in getattr(self, "removed", {}).values() for kind in kinds}
-        return tuple(kind for kind in secretguard.KINDS if kind in found)
+        return tuple(secretguard.ordered(kind for kinds in getattr(self, "removed", {}).values() for kind in kinds))
 
 
 class TicketForm(GuardedForm):

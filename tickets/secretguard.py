@@ -102,16 +102,26 @@ def redact(text, *, field="text", masks=None):
 
 
 def redact_values(values, fields=None):
-    """Redact every string value of `values`, each with its field kind from `fields` (default "text")."""
+    """Redact every string value of `values`, each with its field kind from `fields` (default "text").
+
+    Returns the redacted values and, for each key where something was removed, its kinds.
+    """
     fields = fields or {}
-    redacted, kinds = {}, set()
+    redacted, removed = {}, {}
     for key, value in values.items():
         if isinstance(value, str):
             result = redact(value, field=fields.get(key, "text"))
             value = result.text
-            kinds.update(result.kinds)
+            if result:
+                removed[key] = list(result.kinds)
         redacted[key] = value
-    return redacted, tuple(kind for kind in KINDS if kind in kinds)
+    return redacted, removed
+
+
+def ordered(kinds):
+    """The distinct kinds among `kinds`, in the order of KINDS."""
+    found = set(kinds)
+    return [kind for kind in KINDS if kind in found]
 
 
 def _marker(text, finding):

@@ -496,8 +496,8 @@ def test_redact_values_uses_each_fields_context():
     redacted, found = redact_values(values, {"txid": "txid", "address": "address"})
     assert redacted["txid"] == txid and redacted["address"] == "[removed: private key]"
     assert redacted["description"].endswith("[masked: possible private key]") and redacted["amount"] == 5
-    assert found == ("private_key", "possible_key") and values["address"] == key
-    assert redact_values({"subject": "hello"}) == ({"subject": "hello"}, ())
+    assert found == {"address": ["private_key"], "description": ["possible_key"]} and values["address"] == key
+    assert redact_values({"subject": "hello"}) == ({"subject": "hello"}, {})
 
 
 def test_empty_text_has_no_secrets():
