@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.i18n_forms import TranslatedTextsMixin, translated_text_fields
+from helpdesk.i18n_forms import TranslatedTextsMixin, add_translated_fields
 from kb.models import Announcement, Article, Category, Section
 
 
@@ -75,14 +75,15 @@ class AnnouncementAdminForm(PublishingCheckMixin, forms.ModelForm):
 
 def _translated_form(model, *, descriptions):
     """A ModelForm for `model` with the name (and description) fields of every language in settings.LANGUAGES."""
-    attrs = {
-        "Meta": type("Meta", (), {"model": model, "exclude": ("names", "descriptions")}),
-        "translated": {"names": "name", "descriptions": "description"} if descriptions else {"names": "name"},
-        **translated_text_fields("name", _("Name"), required_default=True, textarea=False),
-    }
+    translated = {"names": "name", "descriptions": "description"} if descriptions else {"names": "name"}
+    meta = type("Meta", (), {"model": model, "exclude": ("names", "descriptions")})
+    form = type(
+        f"{model.__name__}AdminForm", (TranslatedTextsMixin, forms.ModelForm), {"Meta": meta, "translated": translated}
+    )
+    add_translated_fields(form, "name", _("Name"), required_default=True, textarea=False)
     if descriptions:
-        attrs.update(translated_text_fields("description", _("Description"), required_default=False, textarea=True))
-    return type(f"{model.__name__}AdminForm", (TranslatedTextsMixin, forms.ModelForm), attrs)
+        add_translated_fields(form, "description", _("Description"), required_default=False, textarea=True)
+    return form
 
 
 CategoryAdminForm = _translated_form(Category, descriptions=True)
