@@ -48,8 +48,6 @@ class ProblemFieldForm(TranslatedTextsMixin, forms.ModelForm):
         label=_("Choices"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 36}),
-        help_text=_("Choice fields only: one per line, value | %(languages)s.")
-        % {"languages": " | ".join(name for _code, name in settings.LANGUAGES)},
     )
 
     class Meta:
@@ -59,6 +57,10 @@ class ProblemFieldForm(TranslatedTextsMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("choice_lines", choices_as_lines(self.instance.choices))
+        # Interpolated per request, so the text follows the staff member's language.
+        self.fields["choice_lines"].help_text = _("Choice fields only: one per line, value | %(languages)s.") % {
+            "languages": " | ".join(name for _code, name in settings.LANGUAGES)
+        }
 
     def clean_choice_lines(self):
         return lines_as_choices(self.cleaned_data["choice_lines"])
