@@ -162,6 +162,7 @@ LIST_GAP = re.compile(r"[\d\n,，、;；|#]")
 LABEL_WORDS = {"word", "words", "seed", "phrase", "mnemonic", "recovery", "助记词", "单词", "第", "个"}
 LABEL_AFTER = re.compile(r"\s*(?:#\s*)?\d|\s*[:：]")
 DIGIT = re.compile(r"\d")
+GLUED = re.compile(r"[A-Za-z][0-9]+[A-Za-z]")
 # The first word's own numbering or label ("Word 1:", "#1", "(1)", "第1个：", "seed phrase:") belongs to the phrase.
 LEADING = re.compile(
     r"(?:(?:(?<![^\W\d_])(?:words?|seed|phrase|mnemonic|recovery)|助记词|单词|第)\s*[:：]?\s*)*"
@@ -230,6 +231,14 @@ def _phrases_in(text, tokens, lang):
     runs, run, prev_end, prev_label = [], [], None, False
     for start, end, key in tokens:
         gap = text[prev_end:start] if prev_end is not None else ""
+        if prev_end is not None and GLUED.fullmatch(text, prev_end - 1, start + 1):
+            # Latin letters glued to digits ("L5JtW") are pieces of a key or code, never words of a numbered list:
+            # the pieces on both sides of the digits leave the run.
+            if run and run[-1][1] == prev_end:
+                run.pop()
+            runs.append(run)
+            run, prev_label, prev_end = [], False, end
+            continue
         if not GAP.fullmatch(gap):
             runs.append(run)
             run, prev_label = [], False
