@@ -1,8 +1,9 @@
-"""Ticket intake: queues, problem types with their field definitions, tickets, their conversation and audit trail."""
+"""Queues, problem types with their field definitions, tickets, their conversation and audit trail."""
 
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 
 from django.conf import settings
@@ -43,6 +44,11 @@ def hash_token(token):
 class Queue(models.Model):
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(
+        _("email address"),
+        blank=True,
+        help_text=_("Emails about this queue's tickets are sent from this address (the site's default when empty)."),
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -124,7 +130,24 @@ class ProblemField(models.Model):
 
 class TicketQuerySet(models.QuerySet):
     def for_list(self):
-        return self.select_related("problem_type", "queue")
+        return self.select_related("problem_type", "queue", "assignee")
+
+    def open(self):
+        return self.exclude(status__in=Ticket.DONE)
+
+    def visible_to(self, user):
+        """The tickets `user` may see and work: all for supervisors, their queues' tickets for agents, else none."""
+        if not (user.is_active and user.is_staff):
+            return self.none()
+        if user.is_superuser or user.has_perm("tickets.view_all_queues"):
+            return self
+        return self.filter(queue__members=user)
+
+    def breached(self, at):
+        return self.filter(sla_due_at__lte=at)
+
+    def at_risk(self, at):
+        return self.filter(sla_warn_at__lte=at, sla_due_at__gt=at)
 
     def for_page(self):
         """With the problem type's field rows, for pages that show the ticket's field values."""
@@ -160,6 +183,10 @@ class Ticket(models.Model):
         Status.CLOSED: _("Closed"),
     }
 
+    # Statuses where the desk's work is done: their clocks stop and the sweep leaves them alone.
+    DONE = (Status.SOLVED, Status.CLOSED)
+    PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
     # Which status may follow which: nothing returns to new, and closed is final (the customer opens a new ticket).
     TRANSITIONS = {
         Status.NEW: {Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED},
@@ -179,6 +206,7 @@ class Ticket(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     customer_email = models.EmailField(_("customer email"))
+    customer_name = models.CharField(_("customer name"), max_length=100, blank=True)
     customer_uid = models.CharField(_("customer UID"), max_length=20, blank=True)
     customer_tier = models.CharField(_("customer tier"), max_length=10, choices=Tier.choices, default=Tier.STANDARD)
     subject = models.CharField(_("subject"), max_length=150)
@@ -190,6 +218,21 @@ class Ticket(models.Model):
         help_text=_("Kinds of secret the customer sent and the guard removed (never the secret itself)."),
     )
     tracking_token_hash = models.CharField(_("tracking token hash"), max_length=64, unique=True, editable=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    # The earliest due time and warning time among the ticket's running SLA clocks, kept by tickets.clocks: the desk
+    # sorts and filters a million tickets on them without joining clocks.
+    sla_due_at = models.DateTimeField(_("next SLA due"), null=True, blank=True, editable=False)
+    sla_warn_at = models.DateTimeField(_("next SLA warning"), null=True, blank=True, editable=False)
+    # Bumped by every change through tickets.actions: a form that saw an older version is refused, not applied.
+    version = models.PositiveIntegerField(_("version"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -200,7 +243,11 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["status", "queue"], name="tickets_status_queue"),
             models.Index(fields=["created_at"], name="tickets_created_at"),
+            models.Index(fields=["queue", "sla_due_at"], name="tickets_queue_due"),
+            models.Index(fields=["sla_due_at"], name="tickets_due"),
+            models.Index(fields=["assignee", "sla_due_at"], name="tickets_assignee_due"),
         ]
+        permissions = [("view_all_queues", _("Can see and work the tickets of every queue"))]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
 
@@ -210,6 +257,10 @@ class Ticket(models.Model):
     @property
     def customer_status(self):
         return self.CUSTOMER_STATUS.get(self.status, self.get_status_display())
+
+    @property
+    def is_done(self):
+        return self.status in self.DONE
 
     @property
     def accepts_replies(self):
@@ -289,7 +340,18 @@ class TicketEvent(models.Model):
     class Kind(models.TextChoices):
         OPENED = "opened", _("Opened")
         CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
+        AGENT_REPLIED = "agent_replied", _("Agent replied")
+        NOTE_ADDED = "note_added", _("Internal note added")
         STATUS_CHANGED = "status_changed", _("Status changed")
+        PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+        QUEUE_CHANGED = "queue_changed", _("Queue changed")
+        ASSIGNED = "assigned", _("Assignee changed")
+        ESCALATED = "escalated", _("Escalated")
+        DE_ESCALATED = "de_escalated", _("De-escalated")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
+        SLA_RECOMPUTED = "sla_recomputed", _("SLA due times recomputed")
+        MERGED = "merged", _("Merged")
         SECRET_REMOVED = "secret_removed", _("Secret removed")
 
     ticket = models.ForeignKey(Ticket, models.CASCADE, related_name="events", verbose_name=_("ticket"))
@@ -307,3 +369,70 @@ class TicketEvent(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.kind}"
+
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class CannedReplyQuerySet(models.QuerySet):
+    def for_ticket(self, ticket):
+        """The replies usable on `ticket`: its queue's and the shared ones, in its language or any language."""
+        return self.filter(models.Q(queue=None) | models.Q(queue_id=ticket.queue_id)).filter(
+            models.Q(language="") | models.Q(language=ticket.language)
+        )
+
+
+class CannedReply(models.Model):
+    """A prepared answer agents insert into a reply; placeholders are filled from the ticket (see PLACEHOLDERS)."""
+
+    PLACEHOLDERS = {
+        "reference": _("the ticket's reference"),
+        "customer_name": _("the customer's name (or their email address)"),
+        "subject": _("the ticket's subject"),
+        "agent_name": _("the replying agent's name"),
+        "queue": _("the queue's name"),
+    }
+
+    title = models.CharField(_("title"), max_length=120)
+    queue = models.ForeignKey(
+        Queue,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_replies",
+        verbose_name=_("queue"),
+        help_text=_("Empty: offered in every queue."),
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, help_text=_("Empty: any language.")
+    )
+    body = models.TextField(
+        _("body"), help_text=_("Placeholders: {reference}, {customer_name}, {subject}, {agent_name}, {queue}.")
+    )
+    objects = CannedReplyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        unknown = sorted(set(PLACEHOLDER.findall(self.body or "")) - set(self.PLACEHOLDERS))
+        if unknown:
+            raise ValidationError(
+                {"body": _("Unknown placeholder %(names)s: use only the ones listed.") % {"names": ", ".join(unknown)}}
+            )
+
+    def render(self, *, ticket, agent):
+        """The body with the ticket's values in place of the placeholders (plain substitution, no format language)."""
+        values = {
+            "reference": ticket.reference,
+            "customer_name": ticket.customer_name or ticket.customer_email,
+            "subject": ticket.subject,
+            "agent_name": (agent.get_full_name() or agent.get_username()) if agent else "",
+            "queue": ticket.queue.name,
+        }
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), self.body)

@@ -1,0 +1,36 @@
+"""The tickets app's models: the tickets themselves, and the SLA configuration and clocks."""
+
+from tickets.models.sla import (
+    BusinessCalendar,
+    EscalationRule,
+    Holiday,
+    Metric,
+    SLAClock,
+    SLAPolicy,
+    SLATarget,
+    Weekday,
+    WorkingHours,
+)
+from tickets.models.tickets import (
+    PLACEHOLDER,
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    REFERENCE_PATTERN,
+    CannedReply,
+    Message,
+    ProblemField,
+    ProblemType,
+    Queue,
+    Ticket,
+    TicketEvent,
+    hash_token,
+    new_reference,
+    new_tracking_token,
+)
+
+__all__ = [
+    "PLACEHOLDER", "REFERENCE_ALPHABET", "REFERENCE_LENGTH", "REFERENCE_PATTERN",
+    "BusinessCalendar", "CannedReply", "EscalationRule", "Holiday", "Message", "Metric", "ProblemField",
+    "ProblemType", "Queue", "SLAClock", "SLAPolicy", "SLATarget", "Ticket", "TicketEvent", "Weekday",
+    "WorkingHours", "hash_token", "new_reference", "new_tracking_token",
+]  # fmt: skip
