@@ -1,4 +1,9 @@
-"""Every write to tickets: opening one, customer replies, status changes. Views, the API and the admin call these."""
+"""Every write to tickets: opening, replies and notes, status, priority, queue, assignee, escalation, merging.
+
+Views, the API, the admin and the sweep call these. Each locks the ticket row, bumps its version (a form that saw an
+older version is refused with Conflict, never applied over a change it did not see), leaves an event, and recomputes
+the ticket's SLA clocks in the same transaction.
+"""
 
 from collections import namedtuple
 from datetime import timedelta
@@ -9,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kb.search import analytics
+from tickets import clocks, secretguard
 from tickets import fields as field_kinds
-from tickets import secretguard
-from tickets.models import Message, Ticket, TicketEvent, hash_token, new_reference, new_tracking_token
+from tickets.models import Message, Queue, Ticket, TicketEvent, hash_token, new_reference, new_tracking_token
 
 REFERENCE_ATTEMPTS = 5
 # A form sent again within this time leads to the ticket it made; later, the same form makes a new ticket.
@@ -20,6 +25,45 @@ RESUBMIT_WINDOW = timedelta(days=1)
 REOPENED_BY_REPLY = {Ticket.Status.PENDING, Ticket.Status.SOLVED}
 
 Opened = namedtuple("Opened", "ticket token created")
+# The ticket columns an action reads fresh under the row lock before changing anything.
+LOCKED_FIELDS = ("status", "priority", "queue_id", "assignee_id", "escalation_level", "version", "secrets_removed")
+
+
+class Conflict(ValidationError):
+    """The ticket changed since the form showing it was loaded."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "Someone else changed this ticket while you were working on it (a reply, a status or an assignment). "
+                "Nothing of yours was saved: review the ticket as it is now and send again."
+            ),
+            code="conflict",
+        )
+
+
+def _lock(ticket, version=None):
+    """Lock the ticket's row and load its current values into `ticket`; Conflict if `version` is not current."""
+    current = Ticket.objects.select_for_update().values(*LOCKED_FIELDS).get(pk=ticket.pk)
+    if version is not None and int(version) != current["version"]:
+        raise Conflict()
+    for name, value in current.items():
+        setattr(ticket, name, value)
+    if "queue" in ticket._state.fields_cache and ticket.queue.pk != ticket.queue_id:
+        del ticket._state.fields_cache["queue"]
+    if "assignee" in ticket._state.fields_cache and getattr(ticket.assignee, "pk", None) != ticket.assignee_id:
+        del ticket._state.fields_cache["assignee"]
+    return ticket
+
+
+def _save(ticket, *fields):
+    """Save the changed fields with a new version."""
+    ticket.version += 1
+    ticket.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _event(ticket, kind, actor=None, **data):
+    return TicketEvent.objects.create(ticket=ticket, kind=kind, data=data, actor=actor)
 
 
 def _existing(token):
@@ -93,6 +137,7 @@ def open_ticket(
     if removed:
         TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.SECRET_REMOVED, data={"removed": removed})
     analytics.record_ticket(visit=visit)
+    clocks.refresh([ticket])
     return Opened(ticket, token, True)
 
 
@@ -103,8 +148,7 @@ def add_customer_reply(*, ticket, body, submission="", removed=()):
     The reply passes the secrets guard (`removed`: the kinds the caller's form already took out); a reply form sent
     twice (same submission key) adds one message.
     """
-    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    ticket.status, ticket.secrets_removed = locked.status, locked.secrets_removed
+    _lock(ticket)
     if not ticket.accepts_replies:
         raise ValidationError(
             _("This ticket is closed and takes no more replies. Please open a new ticket."), code="closed"
@@ -123,7 +167,7 @@ def add_customer_reply(*, ticket, body, submission="", removed=()):
         submission_hash=submission_hash,
     )
     TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.CUSTOMER_REPLIED, data={"message_id": message.pk})
-    update = ["updated_at"]
+    update = []
     if kinds:
         TicketEvent.objects.create(
             ticket=ticket,
@@ -132,19 +176,21 @@ def add_customer_reply(*, ticket, body, submission="", removed=()):
         )
         ticket.secrets_removed = secretguard.ordered([*ticket.secrets_removed, *kinds])
         update.append("secrets_removed")
-    ticket.save(update_fields=update)
+    _save(ticket, *update)
     if ticket.status in REOPENED_BY_REPLY:
         change_status(ticket=ticket, status=Ticket.Status.OPEN)
+    else:
+        clocks.refresh([ticket])
     return message
 
 
 @transaction.atomic
-def change_status(*, ticket, status, actor=None):
+def change_status(*, ticket, status, actor=None, version=None):
     """Move a ticket to `status` if the transition table allows it, with a "status changed" event.
 
     Returns the ticket; the same status again is no change and no event. A forbidden move is a ValidationError.
     """
-    ticket.status = Ticket.objects.select_for_update().values_list("status", flat=True).get(pk=ticket.pk)
+    _lock(ticket, version)
     if status == ticket.status:
         return ticket
     if not ticket.can_become(status):
@@ -154,11 +200,207 @@ def change_status(*, ticket, status, actor=None):
             code="transition",
         )
     previous, ticket.status = ticket.status, status
-    ticket.save(update_fields=["status", "updated_at"])
-    TicketEvent.objects.create(
-        ticket=ticket, kind=TicketEvent.Kind.STATUS_CHANGED, data={"from": previous, "to": status}, actor=actor
+    _save(ticket, "status")
+    _event(ticket, TicketEvent.Kind.STATUS_CHANGED, actor, **{"from": previous, "to": status})
+    clocks.refresh([ticket])
+    return ticket
+
+
+def _guarded(body):
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError(_("Write something first."), code="empty")
+    return secretguard.redact(body)
+
+
+@transaction.atomic
+def add_agent_reply(*, ticket, author, body, status=None, version=None):
+    """Send the customer a public reply (emailed to them), optionally moving the ticket to `status` with it.
+
+    A new ticket becomes open when answered unless another status is given. The reply passes the secrets guard too:
+    an agent quoting a customer's key must not store it again.
+    """
+    _lock(ticket, version)
+    if not ticket.accepts_replies:
+        raise ValidationError(_("This ticket is closed: it takes no more replies."), code="closed")
+    guarded = _guarded(body)
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.PUBLIC,
+        author=Message.Author.AGENT,
+        author_user=author,
+        body=guarded.text,
+        secrets_removed=list(guarded.kinds),
+    )
+    _event(ticket, TicketEvent.Kind.AGENT_REPLIED, author, message_id=message.pk)
+    _save(ticket)
+    status = status or (Ticket.Status.OPEN if ticket.status == Ticket.Status.NEW else None)
+    if status and status != ticket.status:
+        change_status(ticket=ticket, status=status, actor=author)
+    else:
+        clocks.refresh([ticket])
+    return message
+
+
+@transaction.atomic
+def add_note(*, ticket, author, body, version=None):
+    """Add an internal note: staff only, never emailed, stops no clock."""
+    _lock(ticket, version)
+    guarded = _guarded(body)
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.INTERNAL,
+        author=Message.Author.AGENT,
+        author_user=author,
+        body=guarded.text,
+        secrets_removed=list(guarded.kinds),
+    )
+    _event(ticket, TicketEvent.Kind.NOTE_ADDED, author, message_id=message.pk)
+    _save(ticket)
+    return message
+
+
+@transaction.atomic
+def change_priority(*, ticket, priority, actor=None, version=None, reason=""):
+    """Set the priority; the clocks take the new priority's targets, measured from when they started."""
+    _lock(ticket, version)
+    if priority not in Ticket.Priority.values:
+        raise ValidationError(_("Unknown priority."), code="priority")
+    if priority == ticket.priority:
+        return ticket
+    previous, ticket.priority = ticket.priority, priority
+    _save(ticket, "priority")
+    _event(ticket, TicketEvent.Kind.PRIORITY_CHANGED, actor, reason=reason, **{"from": previous, "to": priority})
+    clocks.refresh([ticket])
+    return ticket
+
+
+def can_work(user, queue_id):
+    """Whether `user` may be given or work tickets of the queue: active staff, member or supervisor."""
+    if user is None or not (user.is_active and user.is_staff):
+        return False
+    if user.is_superuser or user.has_perm("tickets.view_all_queues"):
+        return True
+    return Queue.members.through.objects.filter(queue_id=queue_id, user_id=user.pk).exists()
+
+
+@transaction.atomic
+def assign_ticket(*, ticket, assignee, actor=None, version=None):
+    """Give the ticket to `assignee` (None: unassign); they must be able to work its queue."""
+    _lock(ticket, version)
+    if assignee is not None and not can_work(assignee, ticket.queue_id):
+        raise ValidationError(
+            _("%(name)s does not work the %(queue)s queue.")
+            % {"name": assignee.get_username(), "queue": Queue.objects.get(pk=ticket.queue_id).name},
+            code="assignee",
+        )
+    new_id = assignee.pk if assignee else None
+    if new_id == ticket.assignee_id:
+        return ticket
+    previous, ticket.assignee = ticket.assignee_id, assignee
+    _save(ticket, "assignee")
+    _event(ticket, TicketEvent.Kind.ASSIGNED, actor, **{"from": previous, "to": new_id})
+    return ticket
+
+
+@transaction.atomic
+def move_ticket(*, ticket, queue, actor=None, version=None, reason=""):
+    """Move the ticket to another queue; an assignee who does not work that queue lets it go."""
+    _lock(ticket, version)
+    if queue.pk == ticket.queue_id:
+        return ticket
+    previous, ticket.queue = ticket.queue_id, queue
+    fields = ["queue"]
+    if ticket.assignee_id and not can_work(ticket.assignee, queue.pk):
+        _event(ticket, TicketEvent.Kind.ASSIGNED, actor, **{"from": ticket.assignee_id, "to": None})
+        ticket.assignee = None
+        fields.append("assignee")
+    _save(ticket, *fields)
+    _event(ticket, TicketEvent.Kind.QUEUE_CHANGED, actor, reason=reason, **{"from": previous, "to": queue.pk})
+    clocks.refresh([ticket])
+    return ticket
+
+
+@transaction.atomic
+def escalate_ticket(*, ticket, actor, reason, queue=None, assignee=None, version=None):
+    """Raise the ticket's escalation level by hand, with a reason, optionally to another queue or person."""
+    _lock(ticket, version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why the ticket is escalated."), code="reason")
+    if ticket.is_done:
+        raise ValidationError(_("A solved or closed ticket cannot be escalated."), code="done")
+    if queue is not None:
+        move_ticket(ticket=ticket, queue=queue, actor=actor, reason=reason)
+    if assignee is not None:
+        assign_ticket(ticket=ticket, assignee=assignee, actor=actor)
+    ticket.escalation_level += 1
+    _save(ticket, "escalation_level")
+    _event(
+        ticket,
+        TicketEvent.Kind.ESCALATED,
+        actor,
+        level=ticket.escalation_level,
+        reason=reason,
+        manual=True,
+        queue=queue.pk if queue else None,
+        assignee=assignee.pk if assignee else None,
     )
     return ticket
+
+
+@transaction.atomic
+def de_escalate_ticket(*, ticket, actor, reason, version=None):
+    """Lower the escalation level by one (supervisors only), with a reason."""
+    if not actor.has_perm("tickets.de_escalate_ticket"):
+        raise ValidationError(_("Only supervisors de-escalate tickets."), code="permission")
+    _lock(ticket, version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why the ticket is de-escalated."), code="reason")
+    if ticket.escalation_level == 0:
+        raise ValidationError(_("The ticket is not escalated."), code="level")
+    ticket.escalation_level -= 1
+    _save(ticket, "escalation_level")
+    _event(ticket, TicketEvent.Kind.DE_ESCALATED, actor, level=ticket.escalation_level, reason=reason)
+    return ticket
+
+
+@transaction.atomic
+def merge_tickets(*, into, duplicates, actor):
+    """Merge duplicate tickets into one: their messages move over, each is closed with a note pointing to `into`."""
+    _lock(into)
+    merged = []
+    for duplicate in sorted(duplicates, key=lambda t: t.pk):
+        if duplicate.pk == into.pk:
+            continue
+        _lock(duplicate)
+        if duplicate.status == Ticket.Status.CLOSED:
+            raise ValidationError(
+                _("%(reference)s is closed and cannot be merged.") % {"reference": duplicate.reference}, code="closed"
+            )
+        Message.objects.filter(ticket=duplicate).update(ticket=into)
+        Message.objects.create(
+            ticket=duplicate,
+            kind=Message.Kind.INTERNAL,
+            author=Message.Author.SYSTEM,
+            author_user=actor,
+            body=_("Merged into %(reference)s.") % {"reference": into.reference},
+        )
+        _event(duplicate, TicketEvent.Kind.MERGED, actor, into=into.reference)
+        _save(duplicate)
+        change_status(ticket=duplicate, status=Ticket.Status.CLOSED, actor=actor)
+        merged.append(duplicate.reference)
+    if merged:
+        _event(into, TicketEvent.Kind.MERGED, actor, merged=merged)
+        _save(into)
+        clocks.refresh([into])
+    return into
+
+
+def mark_sla_stale():
+    """After a policy or calendar edit: every open ticket's clocks are recomputed by the next sweeps."""
+    return Ticket.objects.open().filter(sla_stale=False).update(sla_stale=True)
 
 
 def ticket_for_token(token):

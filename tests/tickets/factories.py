@@ -1,9 +1,21 @@
 """Ticket factories: `make_x(**overrides)` returns a saved row with sensible defaults."""
 
 import itertools
+from datetime import time
 
 from tickets import actions
-from tickets.models import Message, ProblemField, ProblemType, Queue
+from tickets.models import (
+    BusinessCalendar,
+    EscalationRule,
+    Holiday,
+    Message,
+    ProblemField,
+    ProblemType,
+    Queue,
+    SLAPolicy,
+    SLATarget,
+    WorkingHours,
+)
 
 _seq = itertools.count(1)
 
@@ -82,3 +94,41 @@ def add_message(ticket, **overrides):
 def follow_link(client, token, language="en"):
     """Open a tracking link the way a customer does; returns the ticket page's response (after the redirect)."""
     return client.get(f"/{language}/tickets/t/{token}/", follow=True)
+
+
+def make_calendar(time_zone="UTC", hours=(), holidays=(), **overrides):
+    """A business calendar: `hours` as (weekday, "09:00", "18:00"), `holidays` as dates or (date, yearly)."""
+    n = next(_seq)
+    calendar = BusinessCalendar.objects.create(name=overrides.pop("name", f"Calendar {n}"), time_zone=time_zone)
+    for weekday, start, end in hours:
+        WorkingHours.objects.create(
+            calendar=calendar, weekday=weekday, start=time.fromisoformat(start), end=time.fromisoformat(end)
+        )
+    for holiday in holidays:
+        day, yearly = holiday if isinstance(holiday, tuple) else (holiday, False)
+        Holiday.objects.create(calendar=calendar, date=day, yearly=yearly)
+    return calendar
+
+
+def make_policy(targets, *, rules=(), only=True, **overrides):
+    """An SLA policy with `targets` {(metric, priority): minutes} and `rules` (EscalationRule fields as dicts).
+
+    `only`: the other policies (the starter ones) are switched off, so this one decides.
+    """
+    n = next(_seq)
+    values = {"name": f"Policy {n}", "position": 0}
+    values.update(overrides)
+    policy = SLAPolicy.objects.create(**values)
+    SLATarget.objects.bulk_create(
+        SLATarget(policy=policy, metric=metric, priority=priority, minutes=minutes)
+        for (metric, priority), minutes in targets.items()
+    )
+    for rule in rules:
+        EscalationRule.objects.create(policy=policy, **rule)
+    if only:
+        SLAPolicy.objects.exclude(pk=policy.pk).update(active=False)
+    return policy
+
+
+def every_priority(minutes, metric="first_response"):
+    return {(metric, priority): minutes for priority in ("low", "normal", "high", "urgent")}

@@ -54,7 +54,7 @@ class BusinessCalendar(models.Model):
         """This calendar as the arithmetic of tickets.sla sees it (24x7 when no working hours are set)."""
         hours = list(self.hours.all())
         if not hours:
-            week = ((0, 1440),) * 7
+            week = (((0, 1440),),) * 7
         else:
             days = [[] for _day in range(7)]
             for row in hours:

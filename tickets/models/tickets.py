@@ -231,6 +231,8 @@ class Ticket(models.Model):
     # sorts and filters a million tickets on them without joining clocks.
     sla_due_at = models.DateTimeField(_("next SLA due"), null=True, blank=True, editable=False)
     sla_warn_at = models.DateTimeField(_("next SLA warning"), null=True, blank=True, editable=False)
+    # Set when a policy or calendar changed: the sweep recomputes these tickets' clocks in batches.
+    sla_stale = models.BooleanField(_("SLA to recompute"), default=False, editable=False)
     # Bumped by every change through tickets.actions: a form that saw an older version is refused, not applied.
     version = models.PositiveIntegerField(_("version"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -246,8 +248,12 @@ class Ticket(models.Model):
             models.Index(fields=["queue", "sla_due_at"], name="tickets_queue_due"),
             models.Index(fields=["sla_due_at"], name="tickets_due"),
             models.Index(fields=["assignee", "sla_due_at"], name="tickets_assignee_due"),
+            models.Index(fields=["id"], name="tickets_sla_stale", condition=models.Q(sla_stale=True)),
         ]
-        permissions = [("view_all_queues", _("Can see and work the tickets of every queue"))]
+        permissions = [
+            ("view_all_queues", _("Can see and work the tickets of every queue")),
+            ("de_escalate_ticket", _("Can de-escalate tickets")),
+        ]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
 

@@ -1,0 +1,42 @@
+"""Apply due SLA warnings, breaches and escalations: once, or every N seconds with --loop."""
+
+import signal
+import threading
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+
+from tickets.sweep import BATCH, sweep
+
+
+class Command(BaseCommand):
+    help = "Apply due SLA warnings, breaches and escalation rules (idempotent; safe to run on several machines)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", type=float, metavar="SECONDS", help="Keep running, sweeping every SECONDS.")
+        parser.add_argument("--batch", type=int, default=BATCH, help=f"Clocks per transaction (default {BATCH}).")
+
+    def handle(self, *args, loop=None, batch=BATCH, **options):
+        if batch < 1:
+            raise CommandError("--batch must be at least 1.")
+        if loop is not None and loop <= 0:
+            raise CommandError("--loop takes a number of seconds above 0.")
+        if loop is None:
+            self._report(sweep(batch=batch))
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_args: stop.set())
+        self.stdout.write(f"Sweeping every {loop:g} s; stop with Ctrl-C.")
+        while not stop.is_set():
+            close_old_connections()
+            result = sweep(batch=batch)
+            if result:
+                self._report(result)
+            stop.wait(loop)
+
+    def _report(self, result):
+        self.stdout.write(
+            f"warned {result.warned}, breached {result.breached}, escalated {result.escalated}, "
+            f"recomputed {result.recomputed}"
+        )
