@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kb.search import analytics
 from tickets import fields as field_kinds
-from tickets import secretguard
+from tickets import notifications, secretguard
 from tickets.models import Message, Ticket, TicketEvent, hash_token, new_reference, new_tracking_token
 
 REFERENCE_ATTEMPTS = 5
@@ -41,6 +41,7 @@ def open_ticket(
     4. Add the description as the first public customer message, an "opened" event, and a "secret removed"
        event naming the kinds and places (never the secret) when the guard removed anything.
     5. Mark the visit's searches as having ended in a ticket.
+    6. Queue the confirmation email (sent after commit by the task worker; a rollback takes it back).
     """
     contexts = {row.name: field_kinds.SECRET_CONTEXT.get(row.kind, "text") for row in problem_type.fields.all()}
     texts, found = secretguard.redact_values({**fields, "subject": subject, "description": description}, contexts)
@@ -93,6 +94,7 @@ def open_ticket(
     if removed:
         TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.SECRET_REMOVED, data={"removed": removed})
     analytics.record_ticket(visit=visit)
+    notifications.ticket_opened(ticket, token)
     return Opened(ticket, token, True)
 
 
@@ -143,6 +145,7 @@ def change_status(*, ticket, status, actor=None):
     """Move a ticket to `status` if the transition table allows it, with a "status changed" event.
 
     Returns the ticket; the same status again is no change and no event. A forbidden move is a ValidationError.
+    Moving to solved queues the customer's "solved" email.
     """
     ticket.status = Ticket.objects.select_for_update().values_list("status", flat=True).get(pk=ticket.pk)
     if status == ticket.status:
@@ -158,6 +161,8 @@ def change_status(*, ticket, status, actor=None):
     TicketEvent.objects.create(
         ticket=ticket, kind=TicketEvent.Kind.STATUS_CHANGED, data={"from": previous, "to": status}, actor=actor
     )
+    if status == Ticket.Status.SOLVED:
+        notifications.ticket_solved(ticket)
     return ticket
 
 

@@ -2,8 +2,10 @@
 
 import itertools
 
+from django.utils import timezone
+
 from tickets import actions
-from tickets.models import Message, ProblemField, ProblemType, Queue
+from tickets.models import Message, Metric, ProblemField, ProblemType, Queue, SLAClock
 
 _seq = itertools.count(1)
 
@@ -82,3 +84,10 @@ def add_message(ticket, **overrides):
 def follow_link(client, token, language="en"):
     """Open a tracking link the way a customer does; returns the ticket page's response (after the redirect)."""
     return client.get(f"/{language}/tickets/t/{token}/", follow=True)
+
+
+def make_clock(ticket, **overrides):
+    """A running first-response clock on `ticket` (pass due_at; the SLA code keeps real ones)."""
+    fields = {"ticket": ticket, "metric": Metric.FIRST_RESPONSE, "target_seconds": 7200, "started_at": timezone.now()}
+    fields.update(overrides)
+    return SLAClock.objects.create(**fields)
