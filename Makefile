@@ -42,7 +42,13 @@ demo: migrate
 	$(BIN)/python manage.py create_demo_staff
 	$(BIN)/python manage.py load_demo_tickets
 
+# The web server with, in the background, the task worker that sends the emails and the SLA sweep (every 30 s).
+# Stopping the web server (Ctrl-C) stops both: the trap ends them however the shell exits. Email links point at
+# this server unless SITE_URL says otherwise.
 run: demo
+	@trap 'kill $$worker $$sweep 2>/dev/null; wait' EXIT INT TERM; \
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py db_worker --no-reload --interval 2 & worker=$$!; \
+	$(BIN)/python manage.py sla_sweep --loop 30 & sweep=$$!; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install browser

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks_db",
     "kb",
     "tickets",
 ]
@@ -285,6 +286,39 @@ else:
     )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+
+def env_site_url(name, default):
+    """The site's public origin (scheme://host[:port], no path): emails link to it and only to it."""
+    value = env_str(name, default)
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    try:
+        valid = parts.port is None or parts.port > 0  # raises on a port that is not a number
+    except ValueError:
+        valid = False
+    valid = valid and parts.scheme in ("http", "https") and bool(parts.hostname)
+    if not valid or parts.path.strip("/") or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name} must look like https://help.example.com (no path), not {value!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Links in emails start with SITE_URL. Production must say where the site is (a system check asks for https).
+SITE_URL = env_site_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+
+# Background work (emails) goes through Django's tasks API to the database backend: a task is a row written in the
+# same transaction as the ticket, so a rollback takes it back and a crash or a mail outage loses nothing.
+# `manage.py db_worker` runs the tasks (`make run` starts one). tickets.tasks retries failed sends itself.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# An email that failed this many times is given up (a dead letter in the admin, where staff can send it again);
+# the waits between attempts double from 1 minute up to EMAIL_RETRY_MAX_MINUTES.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8)
+EMAIL_RETRY_MAX_MINUTES = env_int("EMAIL_RETRY_MAX_MINUTES", 60)
+if min(EMAIL_MAX_ATTEMPTS, EMAIL_RETRY_MAX_MINUTES) < 1:
+    raise ImproperlyConfigured("EMAIL_MAX_ATTEMPTS and EMAIL_RETRY_MAX_MINUTES must be at least 1")
+# The time zone a customer's times are shown in, by the ticket's language (others: UTC).
+CUSTOMER_TIME_ZONES = {"zh-hans": "Asia/Shanghai", "en": "UTC"}
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"],

@@ -12,12 +12,21 @@ PRODUCTION = {
     "SECRET_KEY": "prod-" + "k9Xq2LmZ" * 8,
     "ALLOWED_HOSTS": "help.example.com",
     "EMAIL_HOST": "smtp.example.com",
+    "SITE_URL": "https://help.example.com",
 }
 EMAIL_URL = {"EMAIL_URL": "smtps://support%40example.com:p%40ss%3Aword@smtp.example.com"}
 
 
 def _manage(*args, **env):
-    dropped = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "EMAIL_HOST", "EMAIL_URL"}
+    dropped = {
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "EMAIL_HOST",
+        "EMAIL_URL",
+        "SITE_URL",
+    }
     full_env = {k: v for k, v in os.environ.items() if k not in dropped}
     full_env.update(env)
     return subprocess.run(
@@ -57,9 +66,28 @@ def test_an_email_url_gives_the_smtp_server_and_the_decoded_credentials():
     assert options["username"] == "support@example.com" and options["password"] == "p@ss:word"
 
 
+def test_production_refuses_to_start_without_the_site_url_emails_link_to():
+    result = _manage("check", **{**PRODUCTION, "SITE_URL": ""})
+    assert result.returncode != 0 and "SITE_URL must be set when DEBUG is off" in result.stderr
+
+
+def test_the_deploy_check_warns_about_a_site_url_without_https():
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "SITE_URL": "http://help.example.com"}
+    )
+    assert result.returncode != 0 and "tickets.W001" in result.stderr
+
+
 @pytest.mark.parametrize(
     "name,value",
-    [("DEBUG", "maybe"), ("CONN_MAX_AGE", "forever"), ("EMAIL_URL", "mailto:support@example.com")],
+    [
+        ("DEBUG", "maybe"),
+        ("CONN_MAX_AGE", "forever"),
+        ("EMAIL_URL", "mailto:support@example.com"),
+        ("SITE_URL", "help.example.com"),
+        ("SITE_URL", "https://help.example.com/help/"),
+        ("EMAIL_MAX_ATTEMPTS", "0"),
+    ],
 )
 def test_bad_environment_values_are_reported_clearly(name, value):
     result = _manage("check", **{name: value})

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kb.search import analytics
-from tickets import clocks, secretguard
+from tickets import clocks, notifications, secretguard
 from tickets import fields as field_kinds
 from tickets.models import Message, Queue, Ticket, TicketEvent, hash_token, new_reference, new_tracking_token
 
@@ -96,6 +96,7 @@ def open_ticket(
     4. Add the description as the first public customer message, an "opened" event, and a "secret removed"
        event naming the kinds and places (never the secret) when the guard removed anything.
     5. Mark the visit's searches as having ended in a ticket.
+    6. Queue the confirmation email (sent after commit by the task worker; a rollback takes it back).
     """
     contexts = {row.name: field_kinds.SECRET_CONTEXT.get(row.kind, "text") for row in problem_type.fields.all()}
     given = {**fields, "subject": subject, "description": description, "customer_name": name or ""}
@@ -151,6 +152,7 @@ def open_ticket(
         TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.SECRET_REMOVED, data={"removed": removed})
     analytics.record_ticket(visit=visit)
     clocks.refresh([ticket])
+    notifications.ticket_opened(ticket, token)
     return Opened(ticket, token, True)
 
 
@@ -202,6 +204,7 @@ def change_status(*, ticket, status, actor=None, version=None):
     """Move a ticket to `status` if the transition table allows it, with a "status changed" event.
 
     Returns the ticket; the same status again is no change and no event. A forbidden move is a ValidationError.
+    Moving to solved queues the customer's "solved" email.
     """
     _lock(ticket, version)
     if status == ticket.status:
@@ -216,6 +219,8 @@ def change_status(*, ticket, status, actor=None, version=None):
     _save(ticket, "status")
     _event(ticket, TicketEvent.Kind.STATUS_CHANGED, actor, **{"from": previous, "to": status})
     clocks.refresh([ticket])
+    if status == Ticket.Status.SOLVED:
+        notifications.ticket_solved(ticket)
     return ticket
 
 
@@ -247,6 +252,7 @@ def add_agent_reply(*, ticket, author, body, status=None, version=None):
     )
     _event(ticket, TicketEvent.Kind.AGENT_REPLIED, author, message_id=message.pk)
     _save(ticket)
+    notifications.agent_replied(message)
     status = status or (Ticket.Status.OPEN if ticket.status == Ticket.Status.NEW else None)
     if status and status != ticket.status:
         change_status(ticket=ticket, status=status, actor=author)
@@ -359,6 +365,10 @@ def escalate_ticket(*, ticket, actor, reason, queue=None, assignee=None, version
         queue=queue.pk if queue else None,
         assignee=assignee.pk if assignee else None,
     )
+    if ticket.assignee_id and ticket.assignee_id != getattr(actor, "pk", None):
+        notifications.staff_escalation(
+            ticket_ids=[ticket.pk], level=ticket.escalation_level, reason=reason, recipient_ids=[ticket.assignee_id]
+        )
     return ticket
 
 

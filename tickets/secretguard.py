@@ -43,8 +43,20 @@ REMINDER = _(
     "Our staff never ask for your seed phrase, private keys, passwords or verification codes. Anyone who does is a "
     "scammer."
 )
+
+
 # Field kinds whose values are data (TxIDs, addresses) that may look like a bare key.
 DATA_FIELDS = {"txid", "address"}
+
+
+def notice(kinds):
+    """What the customer is told about the secrets the guard removed: which, what to do now, and the reminder."""
+    if not kinds:
+        return None
+    return {
+        "items": [{"label": LABELS[kind], "advice": ADVICE[kind]} for kind in kinds],
+        "reminder": REMINDER,
+    }
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from helpdesk import ratelimit
 from kb.search import analytics
-from tickets import access, actions, secretguard
+from tickets import access, actions, reply_time, secretguard
 from tickets.forms import ReplyForm, TicketForm
 from tickets.models import ProblemType
 
@@ -57,16 +57,6 @@ def _take(request, key, ticket):
     if value is not None:
         request.session[key] = notes
     return value
-
-
-def removed_notice(kinds):
-    """What the customer is told about the secrets the guard removed: which, what to do now, and the reminder."""
-    if not kinds:
-        return None
-    return {
-        "items": [{"label": secretguard.LABELS[kind], "advice": secretguard.ADVICE[kind]} for kind in kinds],
-        "reminder": secretguard.REMINDER,
-    }
 
 
 @require_GET
@@ -112,7 +102,7 @@ def new_ticket(request, slug):
             "problem_type": problem_type,
             "form": form,
             "throttled": throttled,
-            "removed": removed_notice(form.secrets_removed if form.is_bound else ()),
+            "removed": secretguard.notice(form.secrets_removed if form.is_bound else ()),
         },
         status=status,
     )
@@ -169,11 +159,12 @@ def ticket_page(request, reference):
         {
             "ticket": ticket,
             "messages_list": ticket.messages.public(),
+            "expected": reply_time.first_reply(ticket, language=get_language()),
             "form": form,
             "new": new,
             "tracking_url": request.build_absolute_uri(reverse("tickets:link", args=[token])) if token else "",
             "throttled": throttled,
-            "removed": removed_notice(removed),
+            "removed": secretguard.notice(removed),
         },
         status=status,
     )

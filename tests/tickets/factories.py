@@ -3,15 +3,19 @@
 import itertools
 from datetime import time
 
+from django.utils import timezone
+
 from tickets import actions
 from tickets.models import (
     BusinessCalendar,
     EscalationRule,
     Holiday,
     Message,
+    Metric,
     ProblemField,
     ProblemType,
     Queue,
+    SLAClock,
     SLAPolicy,
     SLATarget,
     WorkingHours,
@@ -132,3 +136,13 @@ def make_policy(targets, *, rules=(), only=True, **overrides):
 
 def every_priority(minutes, metric="first_response"):
     return {(metric, priority): minutes for priority in ("low", "normal", "high", "urgent")}
+
+
+def make_clock(ticket, **overrides):
+    """The ticket's first-response clock set running with these values (e.g. due_at), whatever its policy said."""
+    fields = {"state": "running", "target_seconds": 7200, "started_at": timezone.now(), "fulfilled_at": None}
+    fields.update(overrides)
+    clock, _created = SLAClock.objects.update_or_create(
+        ticket=ticket, metric=Metric.FIRST_RESPONSE, cycle=0, defaults=fields
+    )
+    return clock

@@ -6,6 +6,7 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
+from tickets import notifications
 from tickets.sweep import BATCH, sweep
 
 
@@ -33,6 +34,9 @@ class Command(BaseCommand):
             result = sweep(batch=batch)
             if result:
                 self._report(result)
+            # Emails whose worker died halfway wait for nobody: queue them again.
+            if requeued := notifications.requeue_stalled():
+                self.stdout.write(f"queued {requeued} stalled emails again")
             stop.wait(loop)
 
     def _report(self, result):
