@@ -14,6 +14,7 @@ from tickets.models import (
     Queue,
     SLAPolicy,
     SLATarget,
+    Ticket,
     WorkingHours,
 )
 
@@ -132,3 +133,13 @@ def make_policy(targets, *, rules=(), only=True, **overrides):
 
 def every_priority(minutes, metric="first_response"):
     return {(metric, priority): minutes for priority in ("low", "normal", "high", "urgent")}
+
+
+def make_desk_ticket(queue, problem_type=None, **attributes):
+    """A ticket opened in `queue` through the action, then given `attributes` as stored values (status, tier, SLA
+    due times…) for tests of what the desk shows."""
+    ticket = make_ticket(problem_type=problem_type or make_problem_type(queue=queue))
+    if attributes:
+        Ticket.objects.filter(pk=ticket.pk).update(**attributes)
+        ticket.refresh_from_db()
+    return ticket
