@@ -303,7 +303,7 @@ def test_insert_without_the_script_puts_the_reply_in_the_box_and_saves_nothing(c
 
 
 def test_the_second_of_two_agents_gets_the_conflict_message_and_keeps_their_text(client, agent_a, supervisor, ticket):
-    first, second = Client(), Client()
+    first, second = (Client(headers={"accept-language": "en"}) for _ in range(2))
     first.force_login(agent_a)
     second.force_login(supervisor)
     forms = [browser.get(page_url(ticket)).context["form"] for browser in (first, second)]
