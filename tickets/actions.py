@@ -8,8 +8,11 @@ the ticket's SLA clocks in the same transaction.
 from collections import namedtuple
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -301,6 +304,22 @@ def can_work(user, queue_id):
     if user.is_superuser or user.has_perm("tickets.view_all_queues"):
         return True
     return Queue.members.through.objects.filter(queue_id=queue_id, user_id=user.pk).exists()
+
+
+def workers(queue_ids):
+    """The accounts `can_work` accepts for at least one of the queues, by username (for pickers of assignees)."""
+    every_queue = Permission.objects.filter(content_type__app_label="tickets", codename="view_all_queues")
+    User = get_user_model()
+    return (
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(pk__in=Queue.members.through.objects.filter(queue_id__in=queue_ids).values("user_id"))
+            | Q(pk__in=User.user_permissions.through.objects.filter(permission__in=every_queue).values("user_id"))
+            | Q(pk__in=User.groups.through.objects.filter(group__permissions__in=every_queue).values("user_id"))
+        )
+        .order_by(User.USERNAME_FIELD)
+    )
 
 
 @transaction.atomic

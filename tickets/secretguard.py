@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import base58
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from mnemonic import Mnemonic
@@ -144,6 +146,21 @@ def _marker(text, finding):
         masked = gettext("[masked: %(what)s]") % {"what": LABELS[finding.kind]}
         return f"{prefix}{digits[:4]}…{digits[-4:]} {masked}"
     return gettext("[removed: %(what)s]") % {"what": LABELS[finding.kind]}
+
+
+@cache
+def marker_pattern():
+    """A pattern finding the markers `redact` leaves ("[removed: …]", "[masked: …]"), in every site language."""
+    forms = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            forms.update(gettext(text) for text in ("[removed: %(what)s]", "[masked: %(what)s]"))
+    return re.compile(
+        "|".join(
+            re.escape(before) + r"[^\[\]\n]{1,60}?" + re.escape(after)
+            for before, after in sorted(form.split("%(what)s") for form in forms)
+        )
+    )
 
 
 def _merge(findings):

@@ -18,6 +18,7 @@ from tickets.models import (
     SLAClock,
     SLAPolicy,
     SLATarget,
+    Ticket,
     WorkingHours,
 )
 
@@ -146,3 +147,13 @@ def make_clock(ticket, **overrides):
         ticket=ticket, metric=Metric.FIRST_RESPONSE, cycle=0, defaults=fields
     )
     return clock
+
+
+def make_desk_ticket(queue, problem_type=None, **attributes):
+    """A ticket opened in `queue` through the action, then given `attributes` as stored values (status, tier, SLA
+    due times…) for tests of what the desk shows."""
+    ticket = make_ticket(problem_type=problem_type or make_problem_type(queue=queue))
+    if attributes:
+        Ticket.objects.filter(pk=ticket.pk).update(**attributes)
+        ticket.refresh_from_db()
+    return ticket

@@ -75,7 +75,7 @@ def test_a_bad_field_row_is_a_form_error_in_the_admin(client, superuser, rows, m
     assert not ProblemType.objects.filter(slug="deposit").exists()
 
 
-def test_the_ticket_change_page_shows_the_conversation_read_only(client, superuser):
+def test_the_ticket_page_shows_the_conversation_and_tickets_are_not_added_in_the_admin(client, superuser):
     client.force_login(superuser)
     ticket, token = open_ticket(make_problem_type())
     add_message(ticket, kind=Message.Kind.INTERNAL, body="note for colleagues")

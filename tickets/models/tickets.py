@@ -9,6 +9,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,10 @@ from tickets import fields as field_kinds
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
 REFERENCE_PATTERN = f"HD-[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}"
+# What the desk's search box reads as a reference (or its start), a UID, or a transaction ID.
+REFERENCE_START = re.compile(f"HD-[{REFERENCE_ALPHABET}]{{0,{REFERENCE_LENGTH}}}")
+DIGITS = re.compile(r"[0-9]{4,20}")
+TXID_LIKE = re.compile(r"[0-9A-Za-z]{20,}|0x[0-9A-Fa-f]{20,}")
 
 
 def new_reference():
@@ -41,6 +46,21 @@ def hash_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def sees_all_queues(user):
+    """Whether `user` (active staff) sees every queue: superusers and holders of tickets.view_all_queues."""
+    return user.is_superuser or user.has_perm("tickets.view_all_queues")
+
+
+class QueueQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The queues whose tickets `user` sees (see TicketQuerySet.visible_to)."""
+        if not (user.is_active and user.is_staff):
+            return self.none()
+        if sees_all_queues(user):
+            return self
+        return self.filter(members=user)
+
+
 class Queue(models.Model):
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -56,6 +76,7 @@ class Queue(models.Model):
         verbose_name=_("agents"),
         help_text=_("Agents who work this queue's tickets."),
     )
+    objects = QueueQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -139,7 +160,7 @@ class TicketQuerySet(models.QuerySet):
         """The tickets `user` may see and work: all for supervisors, their queues' tickets for agents, else none."""
         if not (user.is_active and user.is_staff):
             return self.none()
-        if user.is_superuser or user.has_perm("tickets.view_all_queues"):
+        if sees_all_queues(user):
             return self
         return self.filter(queue__members=user)
 
@@ -152,6 +173,25 @@ class TicketQuerySet(models.QuerySet):
     def for_page(self):
         """With the problem type's field rows, for pages that show the ticket's field values."""
         return self.for_list().prefetch_related("problem_type__fields")
+
+    def matching(self, term):
+        """The tickets a desk search for `term` finds, each kind of term on its own index.
+
+        A reference or its start ("HD-7K"), an email address (whole, any case), a UID (digits; also subject words),
+        a transaction ID (a `txid` field value), else words of the subject.
+        """
+        term = " ".join(term.split())
+        if not term:
+            return self
+        if REFERENCE_START.fullmatch(term.upper()):
+            return self.filter(reference__startswith=term.upper())
+        if "@" in term:
+            return self.filter(customer_email__iexact=term)
+        if DIGITS.fullmatch(term):
+            return self.filter(models.Q(customer_uid=term) | models.Q(subject__icontains=term))
+        if TXID_LIKE.fullmatch(term):
+            return self.filter(fields__txid__in=sorted({term, term.lower()}))
+        return self.filter(subject__icontains=term)
 
 
 class Ticket(models.Model):
@@ -249,6 +289,10 @@ class Ticket(models.Model):
             models.Index(fields=["sla_due_at"], name="tickets_due"),
             models.Index(fields=["assignee", "sla_due_at"], name="tickets_assignee_due"),
             models.Index(fields=["id"], name="tickets_sla_stale", condition=models.Q(sla_stale=True)),
+            # The desk's search (TicketQuerySet.matching); subject words use a trigram index on PostgreSQL.
+            models.Index(Upper("customer_email"), name="tickets_email_upper"),
+            models.Index(fields=["customer_uid"], name="tickets_uid"),
+            models.Index(models.F("fields__txid"), name="tickets_txid"),
         ]
         permissions = [
             ("view_all_queues", _("Can see and work the tickets of every queue")),
