@@ -191,6 +191,8 @@ def change_status(*, ticket, status, actor=None, version=None):
     Returns the ticket; the same status again is no change and no event. A forbidden move is a ValidationError.
     """
     _lock(ticket, version)
+    if status not in Ticket.Status.values:
+        raise ValidationError(_("Unknown status."), code="status")
     if status == ticket.status:
         return ticket
     if not ticket.can_become(status):
