@@ -1,7 +1,10 @@
 """Staff view of tickets and their configuration: queues, problem types with their fields as rows."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from helpdesk.i18n import language_fields
 from tickets.admin_forms import ProblemFieldForm, ProblemFieldFormSet, ProblemTypeForm
@@ -120,3 +123,16 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class StaffTokenAdmin(TokenAdmin):
+    """API tokens for the staff ticket API: only active staff accounts are offered (the API refuses anyone else)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
