@@ -210,6 +210,8 @@ def change_status(*, ticket, status, actor=None, version=None):
     Moving to solved queues the customer's "solved" email.
     """
     _lock(ticket, version)
+    if status not in Ticket.Status.values:
+        raise ValidationError(_("Unknown status."), code="status")
     if status == ticket.status:
         return ticket
     if not ticket.can_become(status):

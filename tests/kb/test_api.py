@@ -648,6 +648,8 @@ def test_openapi_schema_generates_without_warnings(tmp_path, api):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     schema = (tmp_path / "schema.yml").read_text()
     assert "/api/v1/articles/{id}/feedback/:" in schema
+    for path in ("", "{id}/", "{id}/reply/", "{id}/de-escalate/", "{id}/move/"):
+        assert f"/api/v1/staff/tickets/{path}:" in schema
     assert api.get("/api/v1/schema/").status_code == 200
 
 

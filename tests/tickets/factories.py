@@ -86,7 +86,10 @@ def open_ticket(problem_type=None, **overrides):
     return opened.ticket, opened.token
 
 
-def make_ticket(**overrides):
+def make_ticket(queue=None, **overrides):
+    """A ticket opened through the action; `queue`: of a fresh problem type routed to that queue."""
+    if queue is not None:
+        overrides.setdefault("problem_type", make_problem_type(queue=queue))
     return open_ticket(**overrides)[0]
 
 

@@ -343,3 +343,13 @@ class SLAClock(models.Model):
     @property
     def is_breached(self):
         return self.breached_at is not None
+
+    def is_breached_at(self, at):
+        """Whether the target is missed at `at`: the sweep recorded it, or the due time passed before fulfilment."""
+        if self.breached_at is not None:
+            return True
+        if self.due_at is None:
+            return False
+        if self.fulfilled_at is not None:
+            return self.fulfilled_at > self.due_at
+        return self.due_at <= at

@@ -170,6 +170,22 @@ class TicketQuerySet(models.QuerySet):
     def at_risk(self, at):
         return self.filter(sla_warn_at__lte=at, sla_due_at__gt=at)
 
+    def on_track(self, at):
+        """Tickets with a running SLA clock that is neither breached nor past its warning point at `at`."""
+        return self.filter(sla_due_at__gt=at).exclude(sla_warn_at__lte=at)
+
+    def without_sla(self):
+        return self.filter(sla_due_at=None)
+
+    def with_priority_rank(self):
+        """Annotated with `priority_rank` (low 0 … urgent 3), so priority sorts by urgency rather than by name."""
+        return self.annotate(
+            priority_rank=models.Case(
+                *(models.When(priority=priority, then=rank) for priority, rank in Ticket.PRIORITY_RANK.items()),
+                output_field=models.PositiveSmallIntegerField(),
+            )
+        )
+
     def for_page(self):
         """With the problem type's field rows, for pages that show the ticket's field values."""
         return self.for_list().prefetch_related("problem_type__fields")
@@ -193,6 +209,14 @@ class TicketQuerySet(models.QuerySet):
             return self.filter(fields__txid__in=sorted({term, term.lower()}))
         return self.filter(subject__icontains=term)
 
+    def for_desk(self):
+        """Everything the staff view of one ticket shows: field rows, messages and events with their authors, clocks."""
+        return self.for_page().prefetch_related(
+            models.Prefetch("messages", Message.objects.select_related("author_user")),
+            models.Prefetch("events", TicketEvent.objects.select_related("actor")),
+            "clocks",
+        )
+
 
 class Ticket(models.Model):
     class Status(models.TextChoices):
@@ -212,6 +236,14 @@ class Ticket(models.Model):
     class Tier(models.TextChoices):
         STANDARD = "standard", _("Standard")
         VIP = "vip", _("VIP")
+
+    class SLAState(models.TextChoices):
+        """Where the ticket's next SLA due time stands (see `sla_state`)."""
+
+        AT_RISK = "at_risk", _("At risk (past the warning point)")
+        BREACHED = "breached", _("Breached")
+        OK = "ok", _("On track")
+        NONE = "none", _("No running SLA clock")
 
     # The customer reads where their ticket stands, not the desk's workflow terms.
     CUSTOMER_STATUS = {
@@ -318,6 +350,16 @@ class Ticket(models.Model):
 
     def can_become(self, status):
         return status in self.TRANSITIONS.get(self.status, ())
+
+    def sla_state(self, at):
+        """The SLAState at `at`, by the same rule as the QuerySet's breached(), at_risk() and on_track()."""
+        if self.sla_due_at is None:
+            return self.SLAState.NONE
+        if self.sla_due_at <= at:
+            return self.SLAState.BREACHED
+        if self.sla_warn_at is not None and self.sla_warn_at <= at:
+            return self.SLAState.AT_RISK
+        return self.SLAState.OK
 
     @property
     def secret_exposed(self):
