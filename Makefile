@@ -40,6 +40,7 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_demo_content
 	$(BIN)/python manage.py create_demo_staff
+	$(BIN)/python manage.py load_demo_tickets
 
 run: demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -73,7 +73,18 @@ def _existing(token):
 
 @transaction.atomic
 def open_ticket(
-    *, problem_type, language, email, subject, description, fields, uid="", visit="", submission="", removed=None
+    *,
+    problem_type,
+    language,
+    email,
+    subject,
+    description,
+    fields,
+    name="",
+    uid="",
+    visit="",
+    submission="",
+    removed=None,
 ):
     """Open a ticket with its first message; returns Opened(ticket, raw tracking token, created).
 
@@ -87,8 +98,9 @@ def open_ticket(
     5. Mark the visit's searches as having ended in a ticket.
     """
     contexts = {row.name: field_kinds.SECRET_CONTEXT.get(row.kind, "text") for row in problem_type.fields.all()}
-    texts, found = secretguard.redact_values({**fields, "subject": subject, "description": description}, contexts)
-    subject, description = texts.pop("subject"), texts.pop("description")
+    given = {**fields, "subject": subject, "description": description, "customer_name": name or ""}
+    texts, found = secretguard.redact_values(given, contexts)
+    subject, description, name = texts.pop("subject"), texts.pop("description"), texts.pop("customer_name")
     removed = dict(removed or {})
     for where, more in found.items():
         removed[where] = secretguard.ordered([*removed.get(where, []), *more])
@@ -103,6 +115,7 @@ def open_ticket(
             queue_id=problem_type.queue_id,
             language=language,
             customer_email=email,
+            customer_name=name.strip(),
             customer_uid=uid or "",
             subject=subject,
             fields=texts,

@@ -21,7 +21,7 @@ from tickets import networks
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Names of the fields every ticket form has; a type's own fields must not shadow them, except that a "uid" field
 # of kind "uid" replaces the optional UID field (a type that needs the account makes it required).
-RESERVED_NAMES = frozenset({"email", "uid", "subject", "description", "submission"})
+RESERVED_NAMES = frozenset({"name", "email", "uid", "subject", "description", "submission", "earlier_removed"})
 # re.ASCII: "\d" would also take fullwidth and Arabic-Indic digits, which no account ID contains.
 UID = RegexValidator(
     re.compile(r"^[0-9]{5,20}$", re.ASCII),

@@ -87,6 +87,13 @@ class GuardedForm(forms.Form):
 
 class TicketForm(GuardedForm):
     submission = SubmissionKeyField()
+    name = forms.CharField(
+        label=_("Your name (optional)"),
+        required=False,
+        max_length=100,
+        help_text=_("How our team should address you."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     email = forms.EmailField(
         label=_("Your email"),
         help_text=_("We reply to this address."),
@@ -116,7 +123,7 @@ class TicketForm(GuardedForm):
         super().__init__(data, **kwargs)
         self.problem_type = problem_type
         self.rows = list(problem_type.fields.all())
-        self.free_text = {"subject", "description"}
+        self.free_text = {"name", "subject", "description"}
         self.contexts = {}
         for row in self.rows:
             self.fields[row.name] = field_kinds.build_field(row, language)

@@ -13,9 +13,10 @@ of a day in the calendar's time zone, turned into instants per local date:
 4. Sub-second parts are truncated: an instant counts from the start of its second, so results are whole seconds.
 """
 
+import operator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import count, groupby
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,13 +48,15 @@ class Calendar:
         if any(not isinstance(day, date) or isinstance(day, datetime) for day in self.holidays):
             raise ValueError("Holidays are dates (datetime.date), not times.")
         object.__setattr__(self, "holidays", frozenset(self.holidays))
-        yearly = frozenset(tuple(entry) for entry in self.yearly)
-        for month, day in yearly:
+        yearly = set()
+        for entry in self.yearly:
             try:
+                month, day = entry
                 date(2000, month, day)  # a leap year, so Feb 29 is accepted
             except (TypeError, ValueError):
-                raise ValueError(f"Yearly holiday ({month!r}, {day!r}) is not a month and day.") from None
-        object.__setattr__(self, "yearly", yearly)
+                raise ValueError(f"Yearly holiday {entry!r} is not a (month, day) pair.") from None
+            yearly.add((month, day))
+        object.__setattr__(self, "yearly", frozenset(yearly))
 
     @classmethod
     def always(cls, time_zone="UTC"):
@@ -84,7 +87,10 @@ def _checked_week(week):
         raise ValueError("A week has 7 days, Monday first.")
     days = []
     for name, hours in zip(DAY_NAMES, week, strict=True):
-        intervals = tuple(tuple(interval) for interval in hours)
+        try:
+            intervals = tuple(tuple(interval) for interval in hours)
+        except TypeError:
+            raise ValueError(f"{name}: {hours!r} is not a list of (start, end) minutes.") from None
         previous_end = 0
         for interval in intervals:
             if len(interval) != 2 or not all(type(minute) is int for minute in interval):
@@ -106,6 +112,7 @@ def _aware(instant):
     return instant.astimezone(UTC).replace(microsecond=0)
 
 
+@lru_cache(maxsize=16384)  # clocks of many tickets fall on the same few weeks
 def _wall_to_utc(zone, day, minute):
     """The first instant the clock in zone shows minute of day; a skipped wall time gives the instant of the jump."""
     wall = datetime.combine(day, time()) + timedelta(minutes=minute)
@@ -128,7 +135,8 @@ def _wall_to_utc(zone, day, minute):
 def _intervals(calendar, since, until=None):
     """Working intervals (start, end) in UTC ending after since, in order; stops at until or after SEARCH_DAYS."""
     zone = calendar.zone
-    day = since.astimezone(zone).date() - ONE_DAY  # a fall-back at midnight can put the previous date after since
+    # Earlier dates end by the first instant the clock shows this date's midnight, which is not after since.
+    day = since.astimezone(zone).date()
     for searched in count():
         if until is None and searched > SEARCH_DAYS:
             return
@@ -148,6 +156,7 @@ def _no_working_time():
 def add_business_seconds(calendar, start, seconds):
     """The earliest instant (UTC) at which seconds of business time have passed since start."""
     since = _aware(start)
+    seconds = operator.index(seconds)  # a float from timedelta.total_seconds() would give fractional due times
     if seconds < 0:
         raise ValueError("Business seconds to add must not be negative.")
     if seconds == 0:

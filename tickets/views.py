@@ -89,6 +89,7 @@ def new_ticket(request, slug):
                 problem_type=problem_type,
                 language=language,
                 email=form.cleaned_data["email"],
+                name=form.cleaned_data["name"],
                 uid=form.cleaned_data["uid"],
                 subject=form.cleaned_data["subject"],
                 description=form.cleaned_data["description"],

@@ -5,9 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.tickets.factories import every_priority, make_calendar, make_policy, make_problem_type, open_ticket
-from tickets import actions, clocks
+from tickets import actions, clocks, sla
 from tickets.models import Metric, SLAClock, Ticket
 from tickets.sweep import sweep
 
@@ -199,3 +201,73 @@ def test_refresh_of_many_tickets_takes_a_fixed_number_of_queries(django_assert_m
         more = tickets + [open_ticket()[0] for _ in range(20)]
         with django_assert_max_num_queries(len(few.captured_queries)):
             clocks.refresh(more)
+
+
+# Replay as a pure function ---------------------------------------------------------------------------------------
+
+STATUSES = ["open", "pending", "on_hold", "solved", "open", "closed"]
+
+
+def terms(minutes=600, calendar=None):
+    targets = {(m, p): minutes * 60 for m in Metric.values for p in Ticket.Priority.values}
+    pauses = {"resolution": {"pending", "on_hold"}, "next_response": set(), "first_response": set()}
+    return clocks.Terms(calendar=calendar or sla.Calendar.always(), targets=targets, pauses=pauses)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 600), st.sampled_from(STATUSES[:-1])), max_size=8))
+def test_a_running_resolution_clock_is_due_at_its_start_plus_target_plus_the_time_it_spent_paused(steps):
+    history = clocks.History(created_at=T0, statuses=[(T0, "new")], priorities=[(T0, "normal")])
+    moment = T0
+    for minutes, status in steps:
+        moment += timedelta(minutes=minutes)
+        history.statuses.append((moment, status))
+    now = moment + timedelta(minutes=1)
+    resolution = next(c for c in clocks.replay(terms(), history, now=now) if c.metric == Metric.RESOLUTION)
+    stopped = 0  # minutes in pause statuses or solved, up to now
+    for (start, status), (end, _next) in zip(history.statuses, [*history.statuses[1:], (now, None)], strict=True):
+        if status in ("pending", "on_hold", "solved"):
+            stopped += (end - start).total_seconds() / 60
+    if history.statuses[-1][1] in ("pending", "on_hold"):
+        spent = (now - T0).total_seconds() / 60 - stopped
+        assert resolution.state == "paused"
+        assert resolution.remaining_seconds == max(600 * 60 - round(spent * 60), 0)
+    elif history.statuses[-1][1] == "solved":
+        assert resolution.state == "fulfilled" and resolution.fulfilled_at == history.statuses[-1][0]
+    else:
+        # Independently: walk the history and find the moment 600 working minutes have passed.
+        left, due = 600.0, None
+        for (start, status), (end, _next) in zip(history.statuses, [*history.statuses[1:], (None, None)], strict=True):
+            if status in ("pending", "on_hold", "solved"):
+                continue
+            span = (end - start).total_seconds() / 60 if end else float("inf")
+            if span >= left:
+                due = start + timedelta(minutes=left)
+                break
+            left -= span
+        assert resolution.state == "running" and resolution.due_at == due
+        if due > history.statuses[-1][0]:
+            assert due == T0 + timedelta(minutes=600 + stopped)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 3000), st.sampled_from(["customer", "agent"])), max_size=10))
+def test_next_response_cycles_pair_each_waiting_customer_with_the_next_agent_reply(messages):
+    history = clocks.History(created_at=T0, statuses=[(T0, "new")], priorities=[(T0, "normal")])
+    moment = T0
+    history.messages.append((T0, "customer"))
+    for minutes, author in messages:
+        moment += timedelta(minutes=minutes)
+        history.messages.append((moment, author))
+    found = clocks.replay(terms(60), history, now=moment + timedelta(minutes=1))
+    cycles = [c for c in found if c.metric == Metric.NEXT_RESPONSE]
+    authors = [a for _at, a in history.messages]
+    if "agent" not in authors:
+        assert cycles == []
+        return
+    after_first = authors[authors.index("agent") :]
+    waits = sum(1 for a, b in zip(after_first, after_first[1:], strict=False) if (a, b) == ("agent", "customer"))
+    assert [c.cycle for c in cycles] == list(range(1, waits + 1))
+    assert all(c.state == "fulfilled" for c in cycles[:-1])
+    for cycle in cycles:
+        assert cycle.started_at < (cycle.fulfilled_at or moment + timedelta(minutes=1))

@@ -39,7 +39,7 @@ def test_required_fields_come_from_the_rows(deposit):
 
 def test_the_type_fields_follow_the_fixed_fields_in_row_order(deposit):
     assert list(form(deposit).fields) == [
-        "earlier_removed", "submission", "email", "uid", "subject", "description",
+        "earlier_removed", "submission", "name", "email", "uid", "subject", "description",
         "coin", "network", "txid", "amount", "address", "memo", "note",
     ]  # fmt: skip
 
@@ -92,3 +92,29 @@ def test_the_reply_form_has_a_submission_key_and_a_summary():
     bound = ReplyForm({"body": ""})
     assert not bound.is_valid() and bound.error_summary()[0][0] == "id_body"
     assert ReplyForm().initial["submission"]
+
+
+@pytest.mark.django_db
+def test_the_optional_name_reaches_the_ticket_through_the_secrets_guard(deposit):
+    from tickets import actions
+
+    opened = actions.open_ticket(
+        problem_type=deposit,
+        language="en",
+        email="li@example.com",
+        name="  Li Wei ",
+        subject="Deposit missing",
+        description="Sent 20 USDT an hour ago.",
+        fields={},
+    )
+    assert opened.ticket.customer_name == "Li Wei"
+    password = actions.open_ticket(
+        problem_type=deposit,
+        language="en",
+        email="li@example.com",
+        name="my password is Hunter2-Xy!",
+        subject="Deposit missing",
+        description="Sent 20 USDT an hour ago.",
+        fields={},
+    ).ticket
+    assert "Hunter2" not in password.customer_name and password.secrets_removed == ["password"]
