@@ -16,6 +16,7 @@ from django.db import connections
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tickets import charts
 from tickets.models import Metric, Queue, SLAClock, Ticket
@@ -60,8 +61,8 @@ class PeriodForm(forms.Form):
         super().__init__(data, initial={"from": default.first, "to": default.last})
         self.today = today
         # The parameters are called from and to, which Python cannot declare as class attributes.
-        self.fields["from"] = forms.DateField(label=_("From"), required=False, **DATE_FIELD)
-        self.fields["to"] = forms.DateField(label=_("To"), required=False, **DATE_FIELD)
+        self.fields["from"] = forms.DateField(label=pgettext_lazy("start of a period", "From"), **DATE_FIELD)
+        self.fields["to"] = forms.DateField(label=pgettext_lazy("end of a period", "To"), **DATE_FIELD)
         self.fields["queue"] = forms.TypedChoiceField(
             label=_("Queue"),
             required=False,
@@ -93,7 +94,11 @@ class PeriodForm(forms.Form):
         return self.cleaned_data.get("queue") if self.is_valid() else None
 
 
-DATE_FIELD = {"input_formats": ["%Y-%m-%d"], "widget": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})}
+DATE_FIELD = {
+    "required": False,
+    "input_formats": ["%Y-%m-%d"],
+    "widget": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+}
 
 
 # Backlog ------------------------------------------------------------------------------------------------------
