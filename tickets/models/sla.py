@@ -166,7 +166,11 @@ class SLAPolicy(models.Model):
         _("warn minutes before due"), null=True, blank=True, help_text=_("Business minutes before the due time.")
     )
     warn_at_percent = models.PositiveSmallIntegerField(
-        _("warn at % of target"), null=True, blank=True, help_text=_("Warn when this share of the target has elapsed.")
+        # xgettext:no-python-format
+        _("warn at % of target"),
+        null=True,
+        blank=True,
+        help_text=_("Warn when this share of the target has elapsed."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
