@@ -8,6 +8,7 @@ from helpdesk import staff_login, two_factor
 from helpdesk.views import favicon, healthz, readyz
 from kb import views as kb_views
 from kb.sitemaps import SITEMAPS
+from tickets import admin_dashboard
 
 admin.site.site_header = _("Helpdesk administration")
 admin.site.site_title = _("Helpdesk")
@@ -18,6 +19,7 @@ admin.site.login_form = staff_login.StaffLoginForm
 urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/two-factor/", admin.site.admin_view(two_factor.two_factor_page), name="staff-two-factor"),
+    path("admin/tickets/dashboard/", admin.site.admin_view(admin_dashboard.dashboard), name="tickets-dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("helpdesk.api_urls")),
     path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap-index"),
