@@ -283,7 +283,26 @@ def _phrases_in(text, tokens, lang):
             run.append((start, end, index, key))
         prev_label = False
     runs.append(run)
-    return [finding for run in runs if (finding := _phrase_finding(text, run, lang))]
+    return [finding for run in runs if (finding := _trimmed_finding(text, run, lang))]
+
+
+def _trimmed_finding(text, run, lang):
+    """The run's phrase, also when words before or after it ("Help, my words are …") made the run too loose.
+
+    Tries the whole run, then without its first list words one at a time, then without its last ones: each try
+    keeps at least 11 list words, so a run is tried at most once per list word on each side.
+    """
+    finding = _phrase_finding(text, run, lang)
+    if finding:
+        return finding
+    listed = [i for i, item in enumerate(run) if item[2] is not None]
+    for first in listed[1:-10]:
+        if finding := _phrase_finding(text, run[first:], lang):
+            return finding
+    for last in reversed(listed[10:-1]):
+        if finding := _phrase_finding(text, run[: last + 1], lang):
+            return finding
+    return None
 
 
 def _phrase_shaped(text, span, lang):

@@ -532,3 +532,16 @@ def test_long_repetitive_text_is_scanned_in_linear_time(text):
     started = time.perf_counter()
     redact(text)
     assert time.perf_counter() - started < 2
+
+
+def test_a_phrase_after_words_that_loosen_the_run_is_found():
+    # "Help" is a list word and "my", "words", "are" read as near misses after a comma: they once made the whole run
+    # too loose to count, so the phrase after them went through in plain text.
+    for _ in range(50):
+        phrase = generate("english")
+        found = find_secrets(f"Help, my words are {phrase} thanks")
+        assert [f.kind for f in found] == ["seed_phrase"] and phrase in found_text(f"Help, my words are {phrase}")
+
+
+def found_text(text):
+    return "".join(text[f.start : f.end] for f in find_secrets(text))
