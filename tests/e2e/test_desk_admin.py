@@ -60,7 +60,9 @@ def _shot(page, name):
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_an_agent_filters_to_at_risk_opens_one_inserts_a_canned_reply_sends_it_and_escalates(pages, desk):
+def test_an_agent_filters_to_at_risk_opens_one_inserts_a_canned_reply_sends_it_and_escalates(
+    pages, desk, django_user_model
+):
     ticket = desk["at_risk"]
     page = pages.open(extra_http_headers={"accept-language": "en"}, viewport={"width": 1400, "height": 900})
     page.clock.install()  # the page's own clock, so the countdown can be watched moving on
@@ -113,3 +115,17 @@ def test_an_agent_filters_to_at_risk_opens_one_inserts_a_canned_reply_sends_it_a
     _shot(page, "5-escalated")
     ticket.refresh_from_db()
     assert ticket.escalation_level == 1 and ticket.status == Ticket.Status.OPEN
+
+    # A supervisor sees it on the dashboard: two open payments tickets, and the reply met its first-response target.
+    boss = django_user_model.objects.create_user("boss", "boss@example.com", PASSWORD, is_staff=True)
+    boss.user_permissions.add(Permission.objects.get(codename="view_all_queues"))
+    board = pages.open(locale="en-US", extra_http_headers={"Accept-Language": "en"})
+    board.goto("/admin/login/?next=/admin/tickets/dashboard/")
+    board.locator("input[name=username]").fill("boss")
+    board.locator("input[name=password]").fill(PASSWORD)
+    board.locator("#login-form input[type=submit]").click()
+    expect(board.locator("h1")).to_have_text("Supervisors' dashboard")
+    named = board.locator("th", has_text=re.compile(r"^\s*Payments\s*$"))
+    expect(board.locator("#backlog tbody tr").filter(has=named).locator("strong")).to_have_text("2")
+    expect(board.locator("#attainment tbody tr").filter(has=named).first).to_contain_text("100.0% 1 of 1")
+    _shot(board, "6-supervisor-dashboard")
