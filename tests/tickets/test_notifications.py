@@ -484,3 +484,25 @@ def test_zone_labels_spell_out_the_offset():
     assert reply_time.zone_label(timezone.localtime(moment, reply_time.customer_zone("zh-hans"))) == "UTC+8"
     assert reply_time.zone_label(moment.astimezone(zoneinfo.ZoneInfo("Asia/Kolkata"))) == "UTC+5:30"
     assert reply_time.zone_label(moment.astimezone(zoneinfo.ZoneInfo("America/Sao_Paulo"))) == "UTC-3"
+
+
+def test_the_desk_actions_and_the_sweep_send_their_emails_through_the_worker(
+    mail_server, run_worker, agent_a, supervisor, queue_a
+):
+    from tests.tickets.factories import every_priority, make_policy
+    from tickets.sweep import sweep
+
+    supervisors = supervisor.groups.get()
+    make_policy(every_priority(60), rules=[{"level": 1, "trigger": "breach", "notify_group": supervisors}])
+    ticket, _token = open_ticket(make_problem_type(queue=queue_a), language="en", email="eve@example.com")
+    actions.add_agent_reply(ticket=ticket, author=agent_a, body="We are checking the chain.")
+    actions.add_note(ticket=ticket, author=agent_a, body="internal only")
+    late, _token = open_ticket(make_problem_type(queue=queue_a), language="en", subject="Still missing")
+    sweep(now=timezone.now() + timedelta(hours=2))
+    run_worker()
+    to = sorted(message["To"] for message in mail_server.messages)
+    assert to == sorted(["eve@example.com", "eve@example.com", late.customer_email, supervisor.email])
+    reply = next(m for m in mail_server.messages if "We are checking the chain." in parts(m)[0])
+    assert reply["Auto-Submitted"] == "auto-generated" and "internal only" not in parts(reply)[0]
+    staff = next(m for m in mail_server.messages if m["To"] == supervisor.email)
+    assert late.reference in parts(staff)[0]
