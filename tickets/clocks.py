@@ -13,6 +13,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from tickets import sla
+from tickets.bulk import bulk_set
 from tickets.models import (
     BusinessCalendar,
     EscalationRule,
@@ -419,7 +420,7 @@ def refresh(tickets, *, now=None, policies=None):
     if stale:
         SLAClock.objects.filter(pk__in=stale).delete()
     if to_update:
-        SLAClock.objects.bulk_update(to_update, STORED, batch_size=500)
+        bulk_set(SLAClock, to_update, STORED)
     if to_create:
         SLAClock.objects.bulk_create(to_create, batch_size=500)
     _store_next_due(tickets, result)
@@ -436,7 +437,7 @@ def _store_next_due(tickets, result):
             ticket.sla_due_at, ticket.sla_warn_at = due, warn
             changed.append(ticket)
     if changed:
-        Ticket.objects.bulk_update(changed, ["sla_due_at", "sla_warn_at"], batch_size=500)
+        bulk_set(Ticket, changed, ["sla_due_at", "sla_warn_at"])
 
 
 def expected_first_reply(ticket):

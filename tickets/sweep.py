@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tickets import actions, clocks, notifications
+from tickets.bulk import bulk_set
 from tickets.models import SLAClock, Ticket, TicketEvent
 
 BATCH = 500
@@ -37,11 +38,14 @@ def sweep(*, now=None, batch=BATCH):
     now = now or timezone.now()
     policies = clocks.Policies()
     _members.clear()
-    total, seen = Swept(), set()
+    total = Swept()
     while _recompute_stale(now, batch, policies, total):
         pass
-    while _sweep_batch(now, batch, policies, total, seen):
-        pass
+    # A second round takes what the first one's escalations made due (a raised priority brings a warning forward).
+    for _round in range(2):
+        seen = set()
+        while _sweep_batch(now, batch, policies, total, seen):
+            pass
     return total
 
 
@@ -89,13 +93,13 @@ def _sweep_batch(now, batch, policies, total, seen):
         for rule in fired:
             _apply(rule, row, ticket, events, changed, refresh, mail)
         row.next_check_at = clocks.next_check(row, policies.rules(row.policy_id))
-    SLAClock.objects.bulk_update(marked, ["warned_at", "breached_at", "escalated_level", "next_check_at"])
+    bulk_set(SLAClock, marked, ["warned_at", "breached_at", "escalated_level", "next_check_at"])
     for ticket in changed.values():
         ticket.version += 1
         ticket.updated_at = now
     if changed:
-        Ticket.objects.bulk_update(
-            changed.values(), ["priority", "queue", "assignee", "escalation_level", "version", "updated_at"]
+        bulk_set(
+            Ticket, changed.values(), ["priority", "queue", "assignee", "escalation_level", "version", "updated_at"]
         )
     TicketEvent.objects.bulk_create(events, batch_size=1000)
     if refresh:
