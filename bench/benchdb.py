@@ -29,6 +29,7 @@ PRODUCTION_ENV = {
     "SECURE_HSTS_SECONDS": "0",
     "CACHE_KEY_PREFIX": "bench",
     "EMAIL_URL": "smtp://127.0.0.1:1025",
+    "SITE_URL": "https://help.example.com",
     "LOG_LEVEL": "ERROR",
 }
 
