@@ -229,34 +229,35 @@ def change_status(*, ticket, status, actor=None, version=None):
     return ticket
 
 
-def _guarded(body):
+def _staff_message(ticket, author, body, kind, event):
+    """A reply or note by staff, through the secrets guard (an agent quoting a customer's key must not store it)."""
     body = (body or "").strip()
     if not body:
         raise ValidationError(_("Write something first."), code="empty")
-    return secretguard.redact(body)
+    guarded = secretguard.redact(body)
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author=Message.Author.AGENT,
+        author_user=author,
+        body=guarded.text,
+        secrets_removed=list(guarded.kinds),
+    )
+    _event(ticket, event, author, message_id=message.pk)
+    _save(ticket)
+    return message
 
 
 @transaction.atomic
 def add_agent_reply(*, ticket, author, body, status=None, version=None):
     """Send the customer a public reply (emailed to them), optionally moving the ticket to `status` with it.
 
-    A new ticket becomes open when answered unless another status is given. The reply passes the secrets guard too:
-    an agent quoting a customer's key must not store it again.
+    A new ticket becomes open when answered unless another status is given.
     """
     _lock(ticket, version)
     if not ticket.accepts_replies:
         raise ValidationError(_("This ticket is closed: it takes no more replies."), code="closed")
-    guarded = _guarded(body)
-    message = Message.objects.create(
-        ticket=ticket,
-        kind=Message.Kind.PUBLIC,
-        author=Message.Author.AGENT,
-        author_user=author,
-        body=guarded.text,
-        secrets_removed=list(guarded.kinds),
-    )
-    _event(ticket, TicketEvent.Kind.AGENT_REPLIED, author, message_id=message.pk)
-    _save(ticket)
+    message = _staff_message(ticket, author, body, Message.Kind.PUBLIC, TicketEvent.Kind.AGENT_REPLIED)
     notifications.agent_replied(message)
     status = status or (Ticket.Status.OPEN if ticket.status == Ticket.Status.NEW else None)
     if status and status != ticket.status:
@@ -270,18 +271,7 @@ def add_agent_reply(*, ticket, author, body, status=None, version=None):
 def add_note(*, ticket, author, body, version=None):
     """Add an internal note: staff only, never emailed, stops no clock."""
     _lock(ticket, version)
-    guarded = _guarded(body)
-    message = Message.objects.create(
-        ticket=ticket,
-        kind=Message.Kind.INTERNAL,
-        author=Message.Author.AGENT,
-        author_user=author,
-        body=guarded.text,
-        secrets_removed=list(guarded.kinds),
-    )
-    _event(ticket, TicketEvent.Kind.NOTE_ADDED, author, message_id=message.pk)
-    _save(ticket)
-    return message
+    return _staff_message(ticket, author, body, Message.Kind.INTERNAL, TicketEvent.Kind.NOTE_ADDED)
 
 
 @transaction.atomic

@@ -285,6 +285,7 @@ class Policies:
             )
             .order_by("position", "id")
         )
+        self.by_id = {policy.pk: policy for policy in self.policies}
         self._terms = {}
 
     def match(self, ticket):
@@ -314,7 +315,9 @@ class Policies:
         return self._terms[policy.pk]
 
     def rules(self, policy_id):
-        return next((self.terms(p).rules for p in self.policies if p.pk == policy_id), ())
+        """The escalation rules of an active policy by id (none for a policy since switched off)."""
+        policy = self.by_id.get(policy_id)
+        return self.terms(policy).rules if policy else ()
 
 
 def histories(tickets):
@@ -440,17 +443,12 @@ def _store_next_due(tickets, result):
         bulk_set(Ticket, changed, ["sla_due_at", "sla_warn_at"])
 
 
-def expected_first_reply(ticket):
-    """When the customer can expect the first reply (the first-response clock's due time), or None."""
-    return (
-        SLAClock.objects.filter(ticket=ticket, metric=Metric.FIRST_RESPONSE, state=SLAClock.State.RUNNING)
-        .values_list("due_at", flat=True)
-        .first()
-    )
+def expected_first_reply(ticket, *, after=None):
+    """When the customer can expect the first reply (the running first-response clock's due time), or None.
 
-
-def terms_for(ticket):
-    """The matching policy's terms for one ticket, or None (for pages that explain a ticket's clocks)."""
-    policies = Policies()
-    policy = policies.match(ticket)
-    return policies.terms(policy) if policy else None
+    With `after`, a due time already past it counts as none (nothing is promised once overdue).
+    """
+    running = SLAClock.objects.filter(ticket=ticket, metric=Metric.FIRST_RESPONSE, state=SLAClock.State.RUNNING)
+    if after is not None:
+        running = running.filter(due_at__gt=after)
+    return running.values_list("due_at", flat=True).first()

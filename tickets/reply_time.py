@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, ngettext
 
-from tickets.models import Metric, SLAClock
+from tickets import clocks
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,7 @@ def phrase(due_at, *, language, at):
 def first_reply(ticket, *, language=None, at=None):
     """The expected first reply on `ticket` (ExpectedReply), or None once answered, overdue or without an SLA."""
     at = at or timezone.now()
-    due_at = (
-        SLAClock.objects.filter(
-            ticket=ticket, metric=Metric.FIRST_RESPONSE, state=SLAClock.State.RUNNING, due_at__gt=at
-        )
-        .order_by("cycle")
-        .values_list("due_at", flat=True)
-        .first()
-    )
+    due_at = clocks.expected_first_reply(ticket, after=at)
     if due_at is None:
         return None
     return phrase(due_at, language=language or ticket.language, at=at)

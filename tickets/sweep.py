@@ -147,52 +147,27 @@ def _mark(row, now, policies, events, total):
 
 def _apply(rule, row, ticket, events, changed, refresh, mail):
     """Carry out one escalation rule on a ticket (in memory; the batch writes them together)."""
-    done = []
+
+    def record(kind, **data):
+        events.append(TicketEvent(ticket=ticket, kind=kind, data=data))
+
+    done, why = [], f"escalation level {rule.level}"
     if rule.raise_priority_to and RANK[rule.raise_priority_to] > RANK[ticket.priority]:
-        events.append(
-            TicketEvent(
-                ticket=ticket,
-                kind=TicketEvent.Kind.PRIORITY_CHANGED,
-                data={
-                    "from": ticket.priority,
-                    "to": rule.raise_priority_to,
-                    "reason": f"escalation level {rule.level}",
-                },
-            )
-        )
+        record(TicketEvent.Kind.PRIORITY_CHANGED, reason=why, **{"from": ticket.priority, "to": rule.raise_priority_to})
         ticket.priority = rule.raise_priority_to
         done.append("priority")
         refresh[ticket.pk] = ticket
     if rule.move_to_queue_id and rule.move_to_queue_id != ticket.queue_id:
-        events.append(
-            TicketEvent(
-                ticket=ticket,
-                kind=TicketEvent.Kind.QUEUE_CHANGED,
-                data={"from": ticket.queue_id, "to": rule.move_to_queue_id, "reason": f"escalation level {rule.level}"},
-            )
-        )
+        record(TicketEvent.Kind.QUEUE_CHANGED, reason=why, **{"from": ticket.queue_id, "to": rule.move_to_queue_id})
         ticket.queue_id = rule.move_to_queue_id
         if ticket.assignee_id and not actions.can_work(ticket.assignee, ticket.queue_id):
-            events.append(
-                TicketEvent(
-                    ticket=ticket, kind=TicketEvent.Kind.ASSIGNED, data={"from": ticket.assignee_id, "to": None}
-                )
-            )
+            record(TicketEvent.Kind.ASSIGNED, **{"from": ticket.assignee_id, "to": None})
             ticket.assignee_id = None
         done.append("queue")
         refresh[ticket.pk] = ticket
-    if (
-        rule.assign_to_id
-        and rule.assign_to_id != ticket.assignee_id
-        and actions.can_work(rule.assign_to, ticket.queue_id)
-    ):
-        events.append(
-            TicketEvent(
-                ticket=ticket,
-                kind=TicketEvent.Kind.ASSIGNED,
-                data={"from": ticket.assignee_id, "to": rule.assign_to_id},
-            )
-        )
+    assign = rule.assign_to_id and rule.assign_to_id != ticket.assignee_id
+    if assign and actions.can_work(rule.assign_to, ticket.queue_id):
+        record(TicketEvent.Kind.ASSIGNED, **{"from": ticket.assignee_id, "to": rule.assign_to_id})
         ticket.assignee_id = rule.assign_to_id
         done.append("assignee")
     ticket.escalation_level = max(ticket.escalation_level, rule.level)
@@ -205,20 +180,15 @@ def _apply(rule, row, ticket, events, changed, refresh, mail):
         mail[recipient][(rule.level, reason)].append(ticket.pk)
     if recipients:
         done.append("notify")
-    events.append(
-        TicketEvent(
-            ticket=ticket,
-            kind=TicketEvent.Kind.ESCALATED,
-            data={
-                "level": rule.level,
-                "rule_id": rule.pk,
-                "metric": row.metric,
-                "cycle": row.cycle,
-                "trigger": rule.trigger,
-                "actions": done,
-                "manual": False,
-            },
-        )
+    record(
+        TicketEvent.Kind.ESCALATED,
+        level=rule.level,
+        rule_id=rule.pk,
+        metric=row.metric,
+        cycle=row.cycle,
+        trigger=rule.trigger,
+        actions=done,
+        manual=False,
     )
 
 

@@ -342,10 +342,6 @@ class SLAClock(models.Model):
     def __str__(self):
         return f"{self.ticket_id} {self.metric}#{self.cycle} {self.state}"
 
-    @property
-    def is_breached(self):
-        return self.breached_at is not None
-
     def is_breached_at(self, at):
         """Whether the target is missed at `at`: the sweep recorded it, or the due time passed before fulfilment."""
         if self.breached_at is not None:
