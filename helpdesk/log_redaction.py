@@ -1,14 +1,14 @@
-"""Keep tracking tokens and query strings out of log lines.
+"""Keep tracking and lookup tokens and query strings out of log lines.
 
 The development server logs every request line and `django.request` logs the path of every 4xx/5xx. A ticket's
-tracking link carries its key in the path, and a search query may carry whatever the customer pasted, so both are
-masked before any handler writes the record.
+tracking link (`/tickets/t/…`) and a lookup link (`/tickets/l/…`) carry their key in the path, and a search query may
+carry whatever the customer pasted, so both are masked before any handler writes the record.
 """
 
 import logging
 import re
 
-TRACKING_PATH = re.compile(r"(/tickets/t/)[^/\s?#\"']+")
+TRACKING_PATH = re.compile(r"(/tickets/[tl]/)[^/\s?#\"']+")
 QUERY_STRING = re.compile(r"\?[^\s\"'#]*")
 
 

@@ -1,4 +1,5 @@
-"""Every write to tickets: opening, replies and notes, status, priority, queue, assignee, escalation, merging.
+"""Every write to tickets: opening, replies and notes, status, priority, queue, assignee, escalation, merging, and
+the links that let a customer find their tickets again by email.
 
 Views, the API, the admin and the sweep call these. Each locks the ticket row, bumps its version (a form that saw an
 older version is refused with Conflict, never applied over a change it did not see), leaves an event, and recomputes
@@ -16,16 +17,30 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk import ratelimit
 from kb.search import analytics
-from tickets import clocks, notifications, secretguard
+from tickets import clocks, notifications, secretguard, tasks
 from tickets import fields as field_kinds
-from tickets.models import Message, Queue, Ticket, TicketEvent, hash_token, new_reference, new_tracking_token
+from tickets.models import (
+    LINK_LIFETIME,
+    LookupLink,
+    Message,
+    Queue,
+    Ticket,
+    TicketEvent,
+    hash_token,
+    new_lookup_token,
+    new_reference,
+    new_tracking_token,
+)
 
 REFERENCE_ATTEMPTS = 5
 # A form sent again within this time leads to the ticket it made; later, the same form makes a new ticket.
 RESUBMIT_WINDOW = timedelta(days=1)
 # A reply to these statuses means the customer still needs help: the ticket is worked on again.
 REOPENED_BY_REPLY = {Ticket.Status.PENDING, Ticket.Status.SOLVED}
+# Lookup links one address may be sent an hour, whoever asks: a mailbox is not flooded by strangers.
+LOOKUP_ADDRESS_LIMIT, LOOKUP_ADDRESS_PERIOD = 3, 3600
 
 Opened = namedtuple("Opened", "ticket token created")
 # The ticket columns an action reads fresh under the row lock before changing anything.
@@ -442,3 +457,56 @@ def ticket_for_token(token):
     if not token or len(token) > 100:
         return None
     return Ticket.objects.filter(tracking_token_hash=hash_token(token)).first()
+
+
+@transaction.atomic
+def request_lookup(*, email, language):
+    """Queue the search for `email`'s tickets: the same one task whether or not it has any (see send_lookup_link).
+
+    Whoever asks sees only this: the answer, its time and its queries never depend on the address's tickets.
+    """
+    return tasks.send_lookup_link.enqueue(email, language)
+
+
+@transaction.atomic
+def send_lookup_link(*, email, language, at=None):
+    """Email `email` a link to its tickets; returns the LookupLink, or None when nothing was sent.
+
+    1. Count the request against the address's hourly limit (whether or not it has tickets); over it, stop.
+    2. Find the address's latest ticket, case-insensitively; none, stop.
+    3. Store a new link (the token's hash only) and queue the email carrying the token, sealed, to the address as
+       that ticket spells it.
+    """
+    at = at or timezone.now()
+    address = email.strip().lower()
+    allowed, _retry = ratelimit.hit(
+        "lookup-address", hash_token(address), limit=LOOKUP_ADDRESS_LIMIT, period=LOOKUP_ADDRESS_PERIOD
+    )
+    if not allowed:
+        return None
+    latest = Ticket.objects.filter(customer_email__iexact=address).order_by("-created_at").only("customer_email")
+    latest = latest.first()
+    if latest is None:
+        return None
+    token = new_lookup_token()
+    link = LookupLink.objects.create(
+        email=latest.customer_email,
+        token_hash=hash_token(token),
+        language=language,
+        created_at=at,
+        expires_at=at + LINK_LIFETIME,
+    )
+    notifications.lookup_link(link, token)
+    return link
+
+
+@transaction.atomic
+def use_lookup_link(*, token_hash, at=None):
+    """Use up the link with this token hash if it is still usable; returns it, or None (used, expired or unknown).
+
+    A conditional UPDATE: of two requests at once, exactly one finds the link unused.
+    """
+    at = at or timezone.now()
+    if not LookupLink.objects.usable(at).filter(token_hash=token_hash).update(used_at=at):
+        return None
+    return LookupLink.objects.get(token_hash=token_hash)

@@ -165,3 +165,24 @@ class ReplyForm(GuardedForm):
         super().__init__(data, **kwargs)
         if not self.is_bound:
             self.initial["submission"] = new_submission_key()
+
+
+class LookupForm(GuardedForm):
+    """The address whose tickets to look up. A value far too long to be an address is dropped, not shown again."""
+
+    email = forms.EmailField(
+        label=_("Your email"),
+        max_length=254,
+        help_text=_("The address you entered on your tickets."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "maxlength": 254}),
+    )
+    TOO_LONG = 1000
+
+    def full_clean(self):
+        too_long = self.is_bound and len(str(self.data.get("email", ""))) > self.TOO_LONG
+        if too_long:
+            self.data = self.data.copy()
+            self.data["email"] = ""
+        super().full_clean()
+        if too_long:
+            self._errors["email"] = self.error_class([_("This is too long to be an email address.")])

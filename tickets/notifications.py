@@ -1,17 +1,19 @@
 """Every email the desk sends is queued and built here; tickets.tasks sends it.
 
-1. `ticket_opened`, `agent_replied`, `ticket_solved` and `staff_escalation` write one OutgoingEmail row per email
-   and queue the task that sends it, in the caller's transaction: a rollback takes both back, a commit makes both
-   durable, and the task's arguments are the row's id only.
+1. `ticket_opened`, `agent_replied`, `ticket_solved`, `lookup_link` and `staff_escalation` write one OutgoingEmail
+   row per email and queue the task that sends it, in the caller's transaction: a rollback takes both back, a commit
+   makes both durable, and the task's arguments are the row's id only.
 2. `compose` builds the message when the task runs: templates/emails/<kind>.txt and .html in the email's language,
    links only to settings.SITE_URL, threading headers per ticket.
 
 The tracking token of a new ticket opens it, so it is never stored readable: the row keeps it sealed (AES-GCM under
 a key derived from SECRET_KEY, bound to the ticket's reference) until the email is sent, then forgets it. Later
-emails link to the ticket's clean address, which opens in the browser that used the private link.
+emails link to the ticket's clean address, which opens in the browser that used the private link. A lookup link's
+token is sealed the same way, bound to the address it is sent to.
 """
 
 import base64
+from datetime import datetime
 from email.utils import formataddr
 from urllib.parse import urlsplit
 
@@ -28,7 +30,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
 from tickets import reply_time, secretguard, tasks
-from tickets.models import Message, OutgoingEmail, Ticket
+from tickets.models import LINK_LIFETIME, Message, OutgoingEmail, Ticket
 
 Kind = OutgoingEmail.Kind
 SEAL_PURPOSE = "tickets.notifications.sealed_token"
@@ -44,6 +46,22 @@ def ticket_opened(ticket, token):
         language=ticket.language,
         sealed_token=seal(token, reference=ticket.reference),
     )
+
+
+def lookup_link(link, token):
+    """Queue the email carrying a link to all the tickets of `link.email` (tickets.actions.send_lookup_link)."""
+    return _queue(
+        kind=Kind.LOOKUP_LINK,
+        to=link.email,
+        language=link.language,
+        data={"expires_at": link.expires_at.isoformat()},
+        sealed_token=seal(token, reference=lookup_binding(link.email)),
+    )
+
+
+def lookup_binding(address):
+    """What a lookup token is sealed for: its recipient, so a sealed token moved to another row opens nothing."""
+    return f"lookup:{address.lower()}"
 
 
 def agent_replied(message):
@@ -199,6 +217,23 @@ def _solved(email, at):
     return gettext("[%(reference)s] Solved: %(subject)s"), _customer_context(email)
 
 
+def _lookup(email, at):
+    token = unseal(email.sealed_token, reference=lookup_binding(email.to))
+    context = {
+        "link_url": site_link(reverse("tickets:lookup_link", args=[token])) if token else "",
+        "lookup_url": site_link(reverse("tickets:lookup")),
+        "expires": _local_time(datetime.fromisoformat(email.data["expires_at"])),
+        "minutes": int(LINK_LIFETIME.total_seconds() // 60),
+    }
+    return gettext("Your link to your tickets"), context
+
+
+def _local_time(moment):
+    """A moment as the reader's clock shows it, with its offset: "2026-12-03 21:30 UTC+8"."""
+    local = timezone.localtime(moment)
+    return f"{local:%Y-%m-%d %H:%M} {reply_time.zone_label(local)}"
+
+
 def _escalation(email, at):
     ids = email.data.get("ticket_ids", [])
     tickets = list(Ticket.objects.for_list().filter(pk__in=ids).order_by("sla_due_at", "pk"))
@@ -227,6 +262,7 @@ BUILDERS = {
     Kind.AGENT_REPLIED: ("agent_replied", _replied),
     Kind.TICKET_SOLVED: ("ticket_solved", _solved),
     Kind.STAFF_ESCALATION: ("staff_escalation", _escalation),
+    Kind.LOOKUP_LINK: ("lookup_link", _lookup),
 }
 
 
@@ -253,7 +289,8 @@ def _headers(email):
 def compose(email, *, at):
     """The message for an OutgoingEmail row: plain text and HTML, in its language and that language's time zone."""
     template, build = BUILDERS[email.kind]
-    zone = reply_time.customer_zone(email.language) if email.ticket else settings.TIME_ZONE
+    staff = email.kind == Kind.STAFF_ESCALATION
+    zone = settings.TIME_ZONE if staff else reply_time.customer_zone(email.language)
     with translation.override(email.language), timezone.override(zone):
         subject, context = build(email, at)
         if email.ticket is not None:
@@ -262,7 +299,7 @@ def compose(email, *, at):
             "site_name": settings.SITE_NAME,
             "site_url": settings.SITE_URL,
             "language": email.language,
-            "staff": email.ticket is None,
+            "staff": staff,
         }
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)

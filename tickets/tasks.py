@@ -1,4 +1,5 @@
-"""Background tasks (django.tasks, run by `manage.py db_worker`): sending the desk's emails.
+"""Background tasks (django.tasks, run by `manage.py db_worker`): sending the desk's emails, and looking up a
+customer's tickets by email away from the request that asked (so its answer cannot tell whether there are any).
 
 django-tasks-db runs a task once and does not retry it, so `send_email` retries itself: a failed send records the
 error and queues a new task to run after a doubling wait (1, 2, 4… minutes, at most EMAIL_RETRY_MAX_MINUTES), and
@@ -22,7 +23,7 @@ from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
 
-from tickets import notifications
+from tickets import actions, notifications
 from tickets.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,12 @@ def schedule(email, *, run_after=None, fields=(), at=None):
     email.task_id = send.enqueue(email.pk).id
     email.updated_at = at or timezone.now()
     email.save(update_fields=[*fields, "task_id", "updated_at"])
+
+
+@task
+def send_lookup_link(email, language):
+    """Email `email` a link to its tickets if it has any (tickets.actions.send_lookup_link); returns whether sent."""
+    return actions.send_lookup_link(email=email, language=language) is not None
 
 
 @task(takes_context=True)

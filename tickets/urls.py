@@ -8,5 +8,10 @@ urlpatterns = [
     path("new/", views.choose_type, name="new"),
     path("new/<slug:slug>/", views.new_ticket, name="form"),
     path("t/<str:token>/", views.follow_link, name="link"),
+    path("lookup/", views.lookup, name="lookup"),
+    path("lookup/sent/", views.lookup_sent, name="lookup_sent"),
+    path("l/<str:token>/", views.lookup_link, name="lookup_link"),
+    path("lookup/open/", views.lookup_open, name="lookup_open"),
+    path("mine/", views.my_tickets, name="mine"),
     re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/$", views.ticket_page, name="ticket"),
 ]

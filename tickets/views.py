@@ -1,13 +1,20 @@
-"""Customer ticket pages: choose a type, fill its form, follow the ticket through the private tracking link.
+"""Customer ticket pages: choose a type, fill its form, follow the ticket through the private tracking link, and find
+one's tickets again by email.
 
 None of them goes through the page cache: they carry CSRF tokens, form values, or a ticket's private content. The
 tracking link only grants the session access and redirects (see `tickets.access`); the ticket page has a clean URL.
+
+Looking up tickets by email answers every address alike (the search runs in a task, see `actions.request_lookup`).
+The emailed link is used up by a POST, not by opening it: mail filters that fetch links to scan them would otherwise
+spend it before the customer clicks. Opening it only holds its hash in the session and moves to a clean page whose
+button uses it.
 """
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -17,13 +24,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from helpdesk import ratelimit
 from kb.search import analytics
 from tickets import access, actions, reply_time, secretguard
-from tickets.forms import ReplyForm, TicketForm
-from tickets.models import ProblemType
+from tickets.forms import LookupForm, ReplyForm, TicketForm
+from tickets.models import LINK_LIFETIME, LookupLink, ProblemType, Ticket, hash_token
 
 OPEN_LIMIT, OPEN_PERIOD = 10, 3600
 REPLY_LIMIT, REPLY_PERIOD = 30, 3600
+LOOKUP_LIMIT, LOOKUP_PERIOD = 10, 3600
 # What the next ticket page shows once: the raw tracking link of a new ticket, the kinds of secret just removed.
 FLASH_LINK, FLASH_REMOVED = "ticket_new_link", "ticket_removed"
+# The address the lookup page was just sent, shown once on the page that follows.
+FLASH_LOOKUP = "ticket_lookup_sent"
 
 
 def _see_other(url):
@@ -171,3 +181,78 @@ def ticket_page(request, reference):
     if throttled:
         response["Retry-After"] = str(retry_after)
     return _private(response)
+
+
+def _lookup_form_page(request, form, *, status=200, throttled=False, retry_after=None, problem=None):
+    response = render(
+        request,
+        "tickets/lookup.html",
+        {"form": form, "throttled": throttled, "problem": problem, "minutes": _link_minutes()},
+        status=status,
+    )
+    if throttled:
+        response["Retry-After"] = str(retry_after)
+    return _private(response)
+
+
+def _link_minutes():
+    return int(LINK_LIFETIME.total_seconds() // 60)
+
+
+@sensitive_variables()
+@sensitive_post_parameters()
+@require_http_methods(["GET", "HEAD", "POST"])
+def lookup(request):
+    """Ask for a link to one's tickets: every valid address gets the same answer, whether it has tickets or not."""
+    form = LookupForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        retry_after = _limited("ticket-lookup", request, LOOKUP_LIMIT, LOOKUP_PERIOD)
+        if retry_after is not None:
+            return _lookup_form_page(request, form, status=429, throttled=True, retry_after=retry_after)
+        actions.request_lookup(email=form.cleaned_data["email"], language=get_language())
+        request.session[FLASH_LOOKUP] = form.cleaned_data["email"]
+        return _private(_see_other(reverse("tickets:lookup_sent")))
+    return _lookup_form_page(request, form)
+
+
+@require_GET
+def lookup_sent(request):
+    email = request.session.pop(FLASH_LOOKUP, "")
+    return _private(render(request, "tickets/lookup_sent.html", {"email": email, "minutes": _link_minutes()}))
+
+
+@require_http_methods(["GET", "HEAD"])
+def lookup_link(request, token):
+    """The emailed link: hold its hash in this session and move to the clean page that asks to use it."""
+    access.hold_lookup(request, hash_token(token))
+    response = _private(_see_other(reverse("tickets:lookup_open")))
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def lookup_open(request):
+    """Show the button that uses the held link (GET), use it and list the tickets (POST); a dead link says why."""
+    held = access.held_lookup(request)
+    link = LookupLink.objects.filter(token_hash=held).first() if held else None
+    now = timezone.now()
+    state = link.state(now) if link is not None else None
+    if request.method == "POST" and state == LookupLink.State.USABLE:
+        used = actions.use_lookup_link(token_hash=held, at=now)
+        if used is not None:
+            access.grant_email(request, used.email, at=now)
+            return _private(_see_other(reverse("tickets:mine")))
+        state = LookupLink.State.USED  # another request used it a moment ago
+    if state == LookupLink.State.USABLE:
+        return _private(render(request, "tickets/lookup_open.html", {"expires_at": link.expires_at}))
+    return _lookup_form_page(request, LookupForm(), status=404 if state is None else 410, problem=state or "unknown")
+
+
+@require_GET
+def my_tickets(request):
+    """Every ticket of the address this session used a lookup link for, latest activity first."""
+    email = access.granted_email(request)
+    if email is None:
+        return _private(_see_other(reverse("tickets:lookup")))
+    tickets = Ticket.objects.filter(customer_email__iexact=email).order_by("-updated_at", "-id")
+    return _private(render(request, "tickets/my_tickets.html", {"email": email, "tickets": tickets}))

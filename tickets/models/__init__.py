@@ -1,6 +1,7 @@
 """The tickets app's models: the tickets themselves, and the SLA configuration and clocks."""
 
 from tickets.models.emails import OutgoingEmail
+from tickets.models.lookups import LINK_LIFETIME, LookupLink, new_lookup_token
 from tickets.models.sla import (
     BusinessCalendar,
     EscalationRule,
@@ -30,8 +31,8 @@ from tickets.models.tickets import (
 )
 
 __all__ = [
-    "PLACEHOLDER", "REFERENCE_ALPHABET", "REFERENCE_LENGTH", "REFERENCE_PATTERN",
-    "BusinessCalendar", "CannedReply", "EscalationRule", "Holiday", "Message", "Metric", "OutgoingEmail",
+    "LINK_LIFETIME", "PLACEHOLDER", "REFERENCE_ALPHABET", "REFERENCE_LENGTH", "REFERENCE_PATTERN",
+    "BusinessCalendar", "CannedReply", "EscalationRule", "Holiday", "LookupLink", "Message", "Metric", "OutgoingEmail",
     "ProblemField", "ProblemType", "Queue", "SLAClock", "SLAPolicy", "SLATarget", "Ticket", "TicketEvent", "Weekday",
-    "WorkingHours", "hash_token", "new_reference", "new_tracking_token",
+    "WorkingHours", "hash_token", "new_lookup_token", "new_reference", "new_tracking_token",
 ]  # fmt: skip

@@ -36,6 +36,7 @@ class OutgoingEmail(models.Model):
         AGENT_REPLIED = "agent_replied", _("Agent replied")
         TICKET_SOLVED = "ticket_solved", _("Ticket solved")
         STAFF_ESCALATION = "staff_escalation", _("Escalation to staff")
+        LOOKUP_LINK = "lookup_link", _("Link to the customer's tickets")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -65,8 +66,9 @@ class OutgoingEmail(models.Model):
     to = models.EmailField(_("to"))
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
     data = models.JSONField(_("details"), default=dict, blank=True)
-    # The new ticket's tracking token, AES-GCM encrypted under a key derived from SECRET_KEY (tickets.notifications);
-    # emptied once the email is sent. The token opens the ticket, so it is never stored readable.
+    # The new ticket's tracking token (or a lookup link's token), AES-GCM encrypted under a key derived from
+    # SECRET_KEY (tickets.notifications); emptied once the email is sent. The token opens tickets, so it is never
+    # stored readable.
     sealed_token = models.TextField(_("sealed tracking token"), blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
