@@ -475,7 +475,7 @@ def send_lookup_link(*, email, language, at=None):
     1. Count the request against the address's hourly limit (whether or not it has tickets); over it, stop.
     2. Find the address's latest ticket, case-insensitively; none, stop.
     3. Store a new link (the token's hash only) and queue the email carrying the token, sealed, to the address as
-       that ticket spells it.
+       that ticket spells it. Links that ran out a day ago go: they open nothing and say nothing worth keeping.
     """
     at = at or timezone.now()
     address = email.strip().lower()
@@ -488,6 +488,7 @@ def send_lookup_link(*, email, language, at=None):
     latest = latest.first()
     if latest is None:
         return None
+    LookupLink.objects.filter(expires_at__lt=at - timedelta(days=1)).delete()
     token = new_lookup_token()
     link = LookupLink.objects.create(
         email=latest.customer_email,

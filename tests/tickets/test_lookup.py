@@ -432,3 +432,48 @@ def test_tickets_opened_by_tracking_link_still_open_alongside_the_lookup_grant(c
     zed = Ticket.objects.get(customer_email="zed@example.com")
     assert client.get(f"/en/tickets/{zed.reference}/").status_code == 200
     assert client.get(f"/en/tickets/{carol['first'].reference}/").status_code == 200
+
+
+# An attacker's tries
+
+
+@pytest.mark.parametrize("pattern", ["%@example.com", "_arol@example.com", "c%@example.com", "carol%@example.com"])
+def test_wildcards_in_an_address_match_no_one_elses_tickets(carol, run_worker, pattern):  # noqa: F811
+    assert ask(browser(), pattern).status_code == 303
+    run_worker()
+    assert lookup_emails() == [] and LookupLink.objects.count() == 0
+
+
+def test_the_button_in_a_browser_that_never_opened_the_link_does_nothing(carol, run_worker):  # noqa: F811
+    path, _token = emailed_link(browser(), run_worker)
+    browser().get(path)  # a mail filter fetched it
+    stranger = browser()
+    assert stranger.post("/en/tickets/lookup/open/").status_code == 404
+    assert LookupLink.objects.get().used_at is None
+
+
+def test_a_planted_session_does_not_ride_along_on_the_grant(carol, run_worker):  # noqa: F811
+    path, _token = emailed_link(browser(), run_worker)
+    attacker = browser()
+    attacker.get(path)
+    victim = browser()
+    victim.cookies["sessionid"] = attacker.cookies["sessionid"].value  # fixed on the victim by the attacker
+    assert victim.post("/en/tickets/lookup/open/").status_code == 303
+    assert attacker.get("/en/tickets/mine/").status_code == 303  # the old key opens nothing
+    assert victim.get("/en/tickets/mine/").status_code == 200
+
+
+def test_links_that_ran_out_a_day_ago_are_removed_when_a_new_one_is_made(carol):
+    old = timezone.now() - timedelta(days=2)
+    LookupLink.objects.create(email="x@example.com", token_hash="0" * 64, language="en", expires_at=old)
+    LookupLink.objects.create(
+        email="x@example.com", token_hash="1" * 64, language="en", expires_at=timezone.now() - timedelta(hours=1)
+    )
+    link = actions.send_lookup_link(email="carol@example.com", language="en")
+    assert sorted(LookupLink.objects.values_list("token_hash", flat=True)) == sorted(["1" * 64, link.token_hash])
+
+
+def test_the_list_and_ticket_pages_show_nothing_to_a_browser_without_the_grant(carol):
+    client = browser()
+    assert client.get("/en/tickets/mine/")["Location"] == "/en/tickets/lookup/"
+    assert client.get(f"/en/tickets/{carol['first'].reference}/").status_code == 404

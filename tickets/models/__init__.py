@@ -1,4 +1,4 @@
-"""The tickets app's models: the tickets themselves, and the SLA configuration and clocks."""
+"""The tickets app's models: the tickets themselves, the SLA configuration and clocks, emails and lookup links."""
 
 from tickets.models.emails import OutgoingEmail
 from tickets.models.lookups import LINK_LIFETIME, LookupLink, new_lookup_token
