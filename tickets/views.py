@@ -234,6 +234,8 @@ def lookup_link(request, token):
 def lookup_open(request):
     """Show the button that uses the held link (GET), use it and list the tickets (POST); a dead link says why."""
     held = access.held_lookup(request)
+    if held is None and access.granted_email(request) is not None:
+        return _private(_see_other(reverse("tickets:mine")))  # back to the button after using it: the list again
     link = LookupLink.objects.filter(token_hash=held).first() if held else None
     now = timezone.now()
     state = link.state(now) if link is not None else None

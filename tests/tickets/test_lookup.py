@@ -477,3 +477,10 @@ def test_the_list_and_ticket_pages_show_nothing_to_a_browser_without_the_grant(c
     client = browser()
     assert client.get("/en/tickets/mine/")["Location"] == "/en/tickets/lookup/"
     assert client.get(f"/en/tickets/{carol['first'].reference}/").status_code == 404
+
+
+def test_going_back_to_the_button_after_using_the_link_shows_the_list_again(carol, run_worker):  # noqa: F811
+    client = browser()
+    use(client, emailed_link(client, run_worker)[0])
+    for response in (client.get("/en/tickets/lookup/open/"), client.post("/en/tickets/lookup/open/")):
+        assert response.status_code == 303 and response["Location"] == "/en/tickets/mine/"
