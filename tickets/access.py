@@ -5,7 +5,7 @@ visitor's session, and the browser moves on to the ticket's clean URL (`/<lang>/
 appears in no later request line, log or referrer, and the link keeps working for later visits.
 """
 
-from tickets.models import Ticket
+from tickets.models import Ticket, hash_token
 
 SESSION_KEY = "ticket_grants"
 MAX_GRANTS = 50
@@ -24,3 +24,13 @@ def granted(request, reference):
     if not grants:
         return None
     return Ticket.objects.for_page().filter(reference=reference, pk__in=grants).first()
+
+
+def by_token(reference, token):
+    """The ticket with `reference` if `token` is its tracking token, else None (the same answer either way).
+
+    The API's way in (the token in a header, never in the URL). The stored hash is the lookup key, so no timing leak.
+    """
+    if not token or len(token) > 100 or not reference:
+        return None
+    return Ticket.objects.for_page().filter(reference=reference, tracking_token_hash=hash_token(token)).first()
