@@ -637,3 +637,13 @@ def test_opening_a_ticket_takes_a_bounded_number_of_queries(client, deposit, dja
         post(client, TICKETS, ticket_body(), key=new_key())
     with django_assert_num_queries(QUERIES_PER_TICKET):
         post(client, TICKETS, ticket_body(description="Another one, longer " * 20))
+
+
+def test_errors_and_the_404_speak_the_language_of_the_request(deposit):
+    chinese = Client(headers={"accept-language": "zh-hans"})
+    response = post(chinese, TICKETS, ticket_body(colour="blue", language="zh-hans"))
+    assert response.json() == {"colour": ["未知字段。"]}
+    response = post(chinese, TICKETS, ticket_body(language="zh-hans", fields=deposit_values(amount="-1")))
+    assert response.json() == {"fields": {"amount": ["请输入大于零的数量。"]}}
+    missing = chinese.get(TICKETS + "HD-AAAAAAAA/")
+    assert missing.json() == {"detail": "没有这个工单，或 X-Ticket-Token 请求头无法打开它。"}
