@@ -54,6 +54,7 @@ REPLY_KEYS = frozenset({"body"})
 DESK_KEYS = frozenset(
     {"status", "priority", "queue", "tier", "customer_tier", "assignee", "escalation_level", "reference", "token"}
 )
+READ_PARAMETERS = frozenset({"language", "format"})  # format: REST framework's choice of renderer
 FIELDS_PREFIX = "fields."  # a type's own field in a multipart or form-encoded body: fields.<key>
 NO_TICKET = _("No such ticket, or the X-Ticket-Token header does not open it.")
 
@@ -151,7 +152,7 @@ def _refuse_query(request, allowed=frozenset()):
     """A query parameter outside `allowed` is a 400; a token there is refused before anything is looked up."""
     errors = {}
     for key in sorted(set(request.query_params) - allowed):
-        if "token" in key.lower():
+        if "token" in key.casefold():
             errors[key] = [_("Send the ticket's token in the X-Ticket-Token header, never in the URL.")]
         else:
             errors[key] = [_("Unknown parameter.")]
@@ -206,7 +207,7 @@ class TicketTypeList(PublicView):
     )
     def get(self, request):
         """The active ticket types with the fields each asks for; names, labels and choices in the language asked."""
-        _refuse_query(request, {"language"})
+        _refuse_query(request, READ_PARAMETERS)
         language = requested_language(request)
         types = ProblemType.objects.active().prefetch_related("fields")
         return Response(TicketTypeSerializer(types, many=True, context={"language": language}).data)
@@ -235,7 +236,11 @@ def _form_data(body, problem_type):
     if "uid" in fields and "uid" in body:
         raise _refused({"uid": [_("Send your UID once: here or in fields.")]})
     top = _strings({key: value for key, value in body.items() if key not in ("type", "language", "fields")})
-    return {**top, **_strings(fields)}, type_keys
+    try:
+        values = _strings(fields)
+    except serializers.ValidationError as error:
+        raise _refused({"fields": error.detail}) from None
+    return {**top, **values}, type_keys
 
 
 @method_decorator([sensitive_variables(), sensitive_post_parameters()], name="dispatch")
@@ -268,7 +273,9 @@ class TicketOpen(PublicView):
         fingerprint = request_fingerprint(IdempotentRequest.Scope.OPEN, body)
         if key and (earlier := IdempotentRequest.objects.for_key(IdempotentRequest.Scope.OPEN, key)):
             return self._replay(earlier, key, fingerprint)
-        problem_type = ProblemType.objects.active().prefetch_related("fields").filter(slug=body.get("type")).first()
+        slug = body.get("type")
+        types = ProblemType.objects.active().prefetch_related("fields")
+        problem_type = types.filter(slug=slug).first() if isinstance(slug, str) and slug else None
         if problem_type is None:
             raise _refused({"type": [_("Unknown ticket type. See /api/v1/ticket-types/ for the types.")]})
         language = body.get("language") or get_language()
@@ -355,7 +362,7 @@ class TicketDetail(PublicView):
     )
     def get(self, request, reference):
         """The ticket as its customer sees it: status, fields, the public conversation, the expected reply."""
-        _refuse_query(request, {"language"})
+        _refuse_query(request, READ_PARAMETERS)
         ticket = _ticket(request, reference)
         language = requested_language(request)
         return Response(CustomerTicketSerializer(ticket, context={"language": language}).data)

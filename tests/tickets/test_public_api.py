@@ -254,9 +254,11 @@ def test_no_client_sets_what_the_desk_decides(client, deposit, key):
 def test_values_that_are_not_strings_are_refused_with_a_message(client, deposit):
     response = post(client, TICKETS, ticket_body(fields={**deposit_values(), "amount": 12.5}))
     assert response.status_code == 400
-    assert "as a string" in response.json()["amount"][0]
+    assert list(response.json()) == ["fields"] and "as a string" in response.json()["fields"]["amount"][0]
     response = post(client, TICKETS, ticket_body(subject=["a", "b"]))
     assert list(response.json()) == ["subject"]
+    response = post(client, TICKETS, ticket_body(type=["deposit"]))
+    assert list(response.json()) == ["type"]
     whole = post(client, TICKETS, ticket_body(fields={**deposit_values(), "amount": 250}))
     assert whole.status_code == 201 and Ticket.objects.get().fields["amount"] == "250"
 
@@ -336,14 +338,17 @@ def test_an_idempotent_replay_is_not_counted_by_the_rate_limit(client, deposit, 
 CONCURRENT = 5
 
 
-def send_concurrently(url, body, headers):
+def send_concurrently(url, body, headers, bodies=None):
+    """POST from CONCURRENT threads released together (`bodies`: one each, else `body` for all)."""
     barrier, responses = threading.Barrier(CONCURRENT), [None] * CONCURRENT
+    bodies = bodies or [body] * CONCURRENT
 
     def send(number):
         client = Client(headers={"accept-language": "en"})
+        data = json.dumps(bodies[number])
         barrier.wait()
         try:
-            responses[number] = client.post(url, json.dumps(body), content_type="application/json", headers=headers)
+            responses[number] = client.post(url, data, content_type="application/json", headers=headers)
         finally:
             connection.close()
 
@@ -362,6 +367,20 @@ def test_concurrent_requests_with_one_key_open_one_ticket_and_all_get_its_answer
     assert [response.status_code for response in responses] == [201] * CONCURRENT
     assert len({json.dumps(response.json(), sort_keys=True) for response in responses}) == 1
     assert Ticket.objects.count() == 1 and Message.objects.count() == 1 and IdempotentRequest.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_one_key_and_different_bodies_open_one_ticket_and_the_others_get_422():
+    make_problem_type(slug="deposit")
+    bodies = [ticket_body(subject=f"Deposit {number % 2}") for number in range(CONCURRENT)]
+    responses = send_concurrently(TICKETS, None, {"Idempotency-Key": new_key()}, bodies=bodies)
+    ticket = Ticket.objects.get()
+    assert Message.objects.count() == 1 and IdempotentRequest.objects.count() == 1
+    for body, response in zip(bodies, responses, strict=True):
+        if body["subject"] == ticket.subject:
+            assert response.status_code == 201 and response.json()["reference"] == ticket.reference
+        else:
+            assert response.status_code == 422
 
 
 @pytest.mark.django_db(transaction=True)
