@@ -666,3 +666,44 @@ def test_errors_and_the_404_speak_the_language_of_the_request(deposit):
     assert response.json() == {"fields": {"amount": ["请输入大于零的数量。"]}}
     missing = chinese.get(TICKETS + "HD-AAAAAAAA/")
     assert missing.json() == {"detail": "没有这个工单，或 X-Ticket-Token 请求头无法打开它。"}
+
+
+def test_secrets_in_the_subject_name_and_a_free_text_field_are_redacted_too(client, deposit):
+    phrase = Mnemonic("english").generate(128)
+    answer = opened(client, subject=phrase, name=f"Bob {phrase}", fields=deposit_values(note=f"words: {phrase}"))
+    ticket = Ticket.objects.get()
+    assert answer["secrets_removed"] == ["seed_phrase"]
+    assert "[removed: seed phrase]" in ticket.subject and "[removed: seed phrase]" in ticket.fields["note"]
+    assert ticket.customer_name.startswith("Bob")
+    assert_nowhere(phrase, stored_text(), json.dumps(answer))
+
+
+def test_a_body_nested_too_deeply_or_too_large_is_refused_with_a_message(client, deposit, settings):
+    deep = {"type": "deposit", "fields": {}}
+    inner = deep["fields"]
+    for _ in range(40):
+        inner["x"] = {}
+        inner = inner["x"]
+    response = post(client, TICKETS, deep)
+    assert response.status_code == 400 and "nested deeper" in response.json()["detail"]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post(client, TICKETS, ticket_body(description="x" * 2000))
+    assert response.status_code == 413
+    assert not Ticket.objects.exists()
+
+
+def test_other_methods_on_a_ticket_change_nothing(client, deposit):
+    answer = opened(client)
+    headers = {"X-Ticket-Token": answer["token"]}
+    for method in (client.put, client.patch, client.delete):
+        response = method(answer["url"], '{"status": "solved"}', content_type="application/json", headers=headers)
+        assert response.status_code == 405
+    assert post(client, answer["url"], {"status": "solved"}, token=answer["token"]).status_code == 405
+    assert Ticket.objects.get().status == Ticket.Status.NEW
+
+
+def test_an_over_long_reference_is_the_same_404(client, deposit):
+    answer = opened(client)
+    plain = client.get(TICKETS + "HD-AAAAAAAA/", headers={"X-Ticket-Token": answer["token"]})
+    long = client.get(TICKETS + "HD-" + "A" * 5000 + "/", headers={"X-Ticket-Token": answer["token"]})
+    assert long.status_code == plain.status_code == 404 and long.content == plain.content
