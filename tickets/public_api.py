@@ -213,12 +213,12 @@ class TicketTypeList(PublicView):
         return Response(TicketTypeSerializer(types, many=True, context={"language": language}).data)
 
 
-def _open_errors(form, type_keys, uid_in_fields):
-    """The form's errors in the body's shape: the type's own fields under `fields`."""
+def _open_errors(form, type_keys, uid_at_top):
+    """The form's errors in the body's shape: the type's own fields under `fields` (a UID where it was sent)."""
     errors = {}
     for name, messages in form.errors.items():
         messages = [str(message) for message in messages]
-        if name in type_keys and (name != "uid" or uid_in_fields):
+        if name in type_keys and not (name == "uid" and uid_at_top):
             errors.setdefault("fields", {})[name] = messages
         else:
             errors["non_field_errors" if name == "__all__" else name] = messages
@@ -286,7 +286,7 @@ class TicketOpen(PublicView):
         with translation.override(language):
             form = TicketForm(problem_type, language, data=data)
             if not form.is_valid():
-                raise _refused(_open_errors(form, type_keys, "uid" in (body.get("fields") or {})))
+                raise _refused(_open_errors(form, type_keys, "uid" in body))
             _throttle(
                 "ticket-open",
                 request,

@@ -707,3 +707,15 @@ def test_an_over_long_reference_is_the_same_404(client, deposit):
     plain = client.get(TICKETS + "HD-AAAAAAAA/", headers={"X-Ticket-Token": answer["token"]})
     long = client.get(TICKETS + "HD-" + "A" * 5000 + "/", headers={"X-Ticket-Token": answer["token"]})
     assert long.status_code == plain.status_code == 404 and long.content == plain.content
+
+
+def test_a_type_that_asks_for_the_uid_takes_it_in_fields_or_at_the_top_but_once(client):
+    uid_row = {"name": "uid", "kind": "uid", "required": True, "labels": {"zh-hans": "UID", "en": "UID"}}
+    make_problem_type(slug="kyc", fields=[uid_row])
+    body = {"type": "kyc", "email": "a@example.com", "subject": "KYC", "description": "Rejected."}
+    assert post(client, TICKETS, body).json() == {"fields": {"uid": ["This field is required."]}}
+    assert post(client, TICKETS, {**body, "fields": {"uid": "１２３４５"}}).status_code == 400
+    assert post(client, TICKETS, {**body, "uid": "12345", "fields": {"uid": "12345"}}).status_code == 400
+    assert post(client, TICKETS, {**body, "fields": {"uid": "12345"}}).status_code == 201
+    assert post(client, TICKETS, {**body, "uid": "67890"}).status_code == 201
+    assert sorted(Ticket.objects.values_list("customer_uid", flat=True)) == ["12345", "67890"]
