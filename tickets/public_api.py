@@ -47,7 +47,7 @@ from tickets.serializers import ErrorSerializer
 
 # A UUID fits; so does any random string of 16–128 URL-safe characters. It stands for the request's answer, token
 # included: generate it at random for each new request.
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,128}")
 OPEN_KEYS = frozenset({"type", "language", "email", "name", "uid", "subject", "description", "fields"})
 REPLY_KEYS = frozenset({"body"})
 # Keys a client might try to set: the desk decides them. Refused with their own message, like any unknown key.
@@ -114,13 +114,15 @@ def request_body(request, allowed):
     if isinstance(data, QueryDict):
         body, errors = {}, {}
         for key, values in data.lists():
-            if len(values) > 1:
+            if not all(isinstance(value, str) for value in values):
+                # Attachments plug in here: their key takes the files (a list), checked by tickets.attachments.
+                errors[key] = [_("Send text here, not a file.")]
+            elif len(values) > 1:
                 errors[key] = [_("Send this field once.")]
             elif key.startswith(FIELDS_PREFIX):
                 body.setdefault("fields", {})[key.removeprefix(FIELDS_PREFIX)] = values[0]
             else:
                 body[key] = values[0]
-        # An uploaded file is a value of the multipart body: until a request takes files, it is an unknown key.
         if errors:
             raise _refused(errors)
     elif isinstance(data, dict):
@@ -135,7 +137,7 @@ def request_body(request, allowed):
 def idempotency_key(request):
     """The Idempotency-Key header ("" when absent); a malformed key is a 400."""
     key = request.headers.get("Idempotency-Key", "")
-    if key and not IDEMPOTENCY_KEY.match(key):
+    if key and not IDEMPOTENCY_KEY.fullmatch(key):
         raise _refused(
             {"Idempotency-Key": [_("An Idempotency-Key is 16–128 characters: letters, digits, - and _ (a UUID fits).")]}
         )

@@ -183,7 +183,10 @@ def test_a_file_in_a_multipart_body_is_refused_until_the_api_takes_attachments(c
     data.update({f"fields.{key}": value for key, value in deposit_values().items()})
     data["attachments"] = SimpleUploadedFile("shot.png", b"\x89PNG\r\n", content_type="image/png")
     response = client.post(TICKETS, data)
-    assert response.status_code == 400 and response.json() == {"attachments": ["Unknown field."]}
+    assert response.status_code == 400 and response.json() == {"attachments": ["Send text here, not a file."]}
+    data["subject"] = data.pop("attachments")
+    response = client.post(TICKETS, data)
+    assert response.status_code == 400 and response.json() == {"subject": ["Send text here, not a file."]}
     assert not Ticket.objects.exists()
 
 
@@ -308,7 +311,9 @@ def test_different_keys_open_different_tickets(client, deposit):
     assert Ticket.objects.count() == 2
 
 
-@pytest.mark.parametrize("key", ["short", "x" * 129, "has space in it....", "ключ-ключ-ключ-ключ", "a/b" * 8])
+@pytest.mark.parametrize(
+    "key", ["short", "x" * 129, "x" * 20 + "\n", "has space in it....", "ключ-ключ-ключ-ключ", "a/b" * 8]
+)
 def test_a_malformed_idempotency_key_is_a_400(client, deposit, key):
     response = client.post(
         TICKETS, json.dumps(ticket_body()), content_type="application/json", headers={"Idempotency-Key": key}
