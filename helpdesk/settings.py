@@ -345,8 +345,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
     "DESCRIPTION": (
-        "Help center (categories, sections, articles, announcements, feedback) and the staff ticket desk "
-        "(`/api/v1/staff/tickets/`, token or session authentication)."
+        "Help center (categories, sections, articles, announcements, feedback), the customer's tickets without an "
+        "account (`/api/v1/ticket-types/`, `/api/v1/tickets/`: the token in the `X-Ticket-Token` header, retries "
+        "made safe by an `Idempotency-Key`) and the staff ticket desk (`/api/v1/staff/tickets/`, token or session "
+        "authentication)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

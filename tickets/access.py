@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from tickets.models import Ticket
+from tickets.models import Ticket, hash_token
 
 SESSION_KEY = "ticket_grants"
 MAX_GRANTS = 50
@@ -68,3 +68,13 @@ def hold_lookup(request, token_hash):
 
 def held_lookup(request):
     return request.session.get(HELD_KEY) or None
+
+
+def by_token(reference, token):
+    """The ticket with `reference` if `token` is its tracking token, else None (the same answer either way).
+
+    The API's way in (the token in a header, never in the URL). The stored hash is the lookup key, so no timing leak.
+    """
+    if not token or len(token) > 100 or not reference:
+        return None
+    return Ticket.objects.for_page().filter(reference=reference, tracking_token_hash=hash_token(token)).first()

@@ -23,6 +23,7 @@ from tickets import clocks, notifications, secretguard, tasks
 from tickets import fields as field_kinds
 from tickets.models import (
     LINK_LIFETIME,
+    IdempotentRequest,
     LookupLink,
     Message,
     Queue,
@@ -45,6 +46,19 @@ LOOKUP_ADDRESS_LIMIT, LOOKUP_ADDRESS_PERIOD = 3, 3600
 Opened = namedtuple("Opened", "ticket token created")
 # The ticket columns an action reads fresh under the row lock before changing anything.
 LOCKED_FIELDS = ("status", "priority", "queue_id", "assignee_id", "escalation_level", "version", "secrets_removed")
+
+
+class KeyReused(ValidationError):
+    """An Idempotency-Key already used for another request: nothing of this one is saved."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "This Idempotency-Key was already used for a different request. Send the same request again to get "
+                "its answer, or use a new key for a new request."
+            ),
+            code="key_reused",
+        )
 
 
 class Conflict(ValidationError):
@@ -172,6 +186,51 @@ def open_ticket(
     clocks.refresh([ticket])
     notifications.ticket_opened(ticket, token)
     return Opened(ticket, token, True)
+
+
+def _remembered(scope, key, request_hash, ticket, *, message=None, response=None):
+    """(record, created): the request recorded under `key`, recorded now if new; KeyReused if it asked otherwise."""
+    record, created = IdempotentRequest.objects.get_or_create(
+        key_hash=IdempotentRequest.hash_key(scope, key),
+        defaults={
+            "scope": scope,
+            "request_hash": request_hash,
+            "ticket": ticket,
+            "message": message,
+            "response": response() if response else {},
+        },
+    )
+    if record.request_hash != request_hash:
+        raise KeyReused()
+    return record, created
+
+
+@transaction.atomic
+def open_ticket_for_request(*, idempotency_key, request_hash, answer, **arguments):
+    """Open a ticket for an API request carrying an Idempotency-Key; returns (IdempotentRequest, created).
+
+    1. The tracking token derives from the key as a form's from its submission key: every request with the key
+       finds the one ticket, concurrent ones too (the unique token hash makes them wait for the first).
+    2. Record the request's fingerprint with `answer(opened)`, the response body without the token.
+    3. A request with the key made earlier with another fingerprint: KeyReused (this transaction saves nothing).
+    """
+    opened = open_ticket(**arguments, submission=IdempotentRequest.submission(idempotency_key))
+    return _remembered(
+        IdempotentRequest.Scope.OPEN, idempotency_key, request_hash, opened.ticket, response=lambda: answer(opened)
+    )
+
+
+@transaction.atomic
+def add_customer_reply_for_request(*, ticket, body, idempotency_key, request_hash, removed=()):
+    """Add the customer's reply for an API request carrying an Idempotency-Key; returns (IdempotentRequest, created).
+
+    The key works as a reply form's submission key (one message per ticket and key); the same key sent with another
+    request, to this ticket or another, is KeyReused and saves nothing.
+    """
+    message = add_customer_reply(
+        ticket=ticket, body=body, submission=IdempotentRequest.submission(idempotency_key), removed=removed
+    )
+    return _remembered(IdempotentRequest.Scope.REPLY, idempotency_key, request_hash, ticket, message=message)
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """The tickets app's models: the tickets themselves, the SLA configuration and clocks, emails and lookup links."""
 
 from tickets.models.emails import OutgoingEmail
+from tickets.models.idempotency import IdempotentRequest, request_fingerprint
 from tickets.models.lookups import LINK_LIFETIME, LookupLink, new_lookup_token
 from tickets.models.sla import (
     BusinessCalendar,
@@ -31,8 +32,9 @@ from tickets.models.tickets import (
 )
 
 __all__ = [
-    "LINK_LIFETIME", "PLACEHOLDER", "REFERENCE_ALPHABET", "REFERENCE_LENGTH", "REFERENCE_PATTERN",
-    "BusinessCalendar", "CannedReply", "EscalationRule", "Holiday", "LookupLink", "Message", "Metric", "OutgoingEmail",
-    "ProblemField", "ProblemType", "Queue", "SLAClock", "SLAPolicy", "SLATarget", "Ticket", "TicketEvent", "Weekday",
-    "WorkingHours", "hash_token", "new_lookup_token", "new_reference", "new_tracking_token",
+    "LINK_LIFETIME", "PLACEHOLDER", "REFERENCE_ALPHABET", "REFERENCE_LENGTH", "REFERENCE_PATTERN", "BusinessCalendar",
+    "CannedReply", "EscalationRule", "Holiday", "IdempotentRequest", "LookupLink", "Message", "Metric",
+    "OutgoingEmail", "ProblemField", "ProblemType", "Queue", "SLAClock", "SLAPolicy", "SLATarget", "Ticket",
+    "TicketEvent", "Weekday", "WorkingHours", "hash_token", "new_lookup_token", "new_reference", "new_tracking_token",
+    "request_fingerprint",
 ]  # fmt: skip

@@ -367,13 +367,20 @@ class Ticket(models.Model):
 
     def field_items(self):
         """The submitted field values as (label, text) in the order of the type's fields, choices in words."""
+        return [(label, text) for _key, label, _value, text in self.field_entries()]
+
+    def field_entries(self, language=None):
+        """The submitted field values as (key, label, stored value, text) in the type's order, labels in `language`."""
         values = dict(self.fields or {})
-        items = []
+        entries = []
         for row in self.problem_type.fields.all():
             if row.name in values:
-                items.append((row.label, field_kinds.display(row, values.pop(row.name))))
-        items.extend(values.items())  # fields since removed from the type are still shown, by name
-        return items
+                value = values.pop(row.name)
+                label = pick(row.labels, language) or row.name
+                entries.append((row.name, label, value, field_kinds.display(row, value)))
+        # Fields since removed from the type are still shown, by name.
+        entries.extend((key, key, value, value) for key, value in values.items())
+        return entries
 
 
 class MessageQuerySet(models.QuerySet):
