@@ -8,5 +8,8 @@ urlpatterns = [
     path("new/", views.choose_type, name="new"),
     path("new/<slug:slug>/", views.new_ticket, name="form"),
     path("t/<str:token>/", views.follow_link, name="link"),
+    path("rate/<str:token>/", views.rate_link, name="rate_link"),
     re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/$", views.ticket_page, name="ticket"),
+    re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/rate/$", views.rate_ticket, name="rate"),
+    re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/reopen/$", views.reopen_ticket, name="reopen"),
 ]

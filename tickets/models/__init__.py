@@ -1,6 +1,7 @@
 """The tickets app's models: the tickets themselves, and the SLA configuration and clocks."""
 
 from tickets.models.emails import OutgoingEmail
+from tickets.models.ratings import Rating
 from tickets.models.sla import (
     BusinessCalendar,
     EscalationRule,
@@ -32,6 +33,6 @@ from tickets.models.tickets import (
 __all__ = [
     "PLACEHOLDER", "REFERENCE_ALPHABET", "REFERENCE_LENGTH", "REFERENCE_PATTERN",
     "BusinessCalendar", "CannedReply", "EscalationRule", "Holiday", "Message", "Metric", "OutgoingEmail",
-    "ProblemField", "ProblemType", "Queue", "SLAClock", "SLAPolicy", "SLATarget", "Ticket", "TicketEvent", "Weekday",
-    "WorkingHours", "hash_token", "new_reference", "new_tracking_token",
+    "ProblemField", "ProblemType", "Queue", "Rating", "SLAClock", "SLAPolicy", "SLATarget", "Ticket", "TicketEvent",
+    "Weekday", "WorkingHours", "hash_token", "new_reference", "new_tracking_token",
 ]  # fmt: skip
