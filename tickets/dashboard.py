@@ -469,7 +469,7 @@ def intake_chart(result):
 
 def satisfaction_chart(result):
     return charts.stacked_rows(
-        [(row.label, row.counts) for row in [*result.queues, *result.agents] if row.total],
+        [(row.label, row.counts) for row in result.queues if row.total],
         [str(score) for score in SCORES],
     )
 

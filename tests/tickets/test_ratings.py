@@ -559,3 +559,24 @@ def test_the_dashboard_shows_satisfaction_with_guarded_comments_and_a_csv(client
 def test_agents_cannot_see_the_satisfaction_figures(client, agent_a):
     client.force_login(agent_a)
     assert client.get("/admin/tickets/dashboard/", {"format": "csv", "table": "satisfaction"}).status_code == 403
+
+
+def test_the_staff_api_detail_has_the_rating_in_the_same_number_of_queries(solved, agent_a, django_assert_num_queries):
+    from tests.tickets.test_staff_api import api, detail
+
+    ticket, _token = solved
+    client = api(agent_a, token=True)
+    assert client.get(detail(ticket)).json()["rating"] is None
+    post(Client(), rate_path(ticket), score="4", comment="Fine")
+    with django_assert_num_queries(8):  # as without a rating: it comes with the ticket's row
+        rating = client.get(detail(ticket)).json()["rating"]
+    assert rating["score"] == 4 and rating["comment"] == "Fine" and rating["assignee_id"] == agent_a.pk
+    assert rating["rated_at"].startswith("2026-03-03")
+
+
+def test_the_staff_api_shows_no_rating_of_another_queues_ticket(solved, agent_b):
+    from tests.tickets.test_staff_api import api, detail
+
+    ticket, _token = solved
+    post(Client(), rate_path(ticket), score="4")
+    assert api(agent_b, token=True).get(detail(ticket)).status_code == 404

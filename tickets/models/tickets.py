@@ -220,11 +220,16 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(subject__icontains=term)
 
     def for_desk(self):
-        """Everything the staff view of one ticket shows: field rows, messages and events with their authors, clocks."""
-        return self.for_page().prefetch_related(
-            models.Prefetch("messages", Message.objects.select_related("author_user")),
-            models.Prefetch("events", TicketEvent.objects.select_related("actor")),
-            "clocks",
+        """Everything the staff view of one ticket shows: field rows, messages and events with their authors, clocks,
+        the customer's rating."""
+        return (
+            self.for_page()
+            .select_related("rating")
+            .prefetch_related(
+                models.Prefetch("messages", Message.objects.select_related("author_user")),
+                models.Prefetch("events", TicketEvent.objects.select_related("actor")),
+                "clocks",
+            )
         )
 
 
