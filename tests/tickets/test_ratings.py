@@ -580,3 +580,69 @@ def test_the_staff_api_shows_no_rating_of_another_queues_ticket(solved, agent_b)
     ticket, _token = solved
     post(Client(), rate_path(ticket), score="4")
     assert api(agent_b, token=True).get(detail(ticket)).status_code == 404
+
+
+# Attacks -------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("score", ["9", "0", "<script>", "1' OR '1'='1", "4" * 50])
+def test_a_bad_score_in_the_link_preselects_nothing(solved, score):
+    ticket, _token = solved
+    response = get(Client(), f"{rate_path(ticket)}?score={score}")
+    assert response.status_code == 200
+    assert "checked" not in response.content.decode() and not Rating.objects.exists()
+
+
+def test_markup_in_a_comment_is_shown_as_text_to_staff_and_customer(client, supervisor, solved):
+    ticket, _token = solved
+    browser = Client()
+    response = post(browser, rate_path(ticket), score="3", comment='<script>alert(1)</script><img src=x onerror="x">')
+    client.force_login(supervisor)
+    pages = [
+        get(browser, response["Location"]).content.decode(),
+        client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode(),
+    ]
+    with time_machine.travel(SOLVED_AT + DAY, tick=False):
+        pages.append(
+            client.get("/admin/tickets/dashboard/", {"from": "2026-03-01", "to": "2026-03-05"}).content.decode()
+        )
+    for page in pages:
+        assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_signed_link_for_one_solve_cannot_be_shifted_to_another_solve(solved, agent_a):
+    ticket, _token = solved
+    at(SOLVED_AT + DAY, actions.reopen_ticket, ticket=ticket)
+    solve(ticket, SOLVED_AT + 2 * DAY, actor=agent_a)
+    # The attacker knows the format but not the key: a value naming the new solve, signed by anyone else, is forged.
+    forged = signing.dumps(
+        {"t": ticket.pk, "s": rating_links._instant(SOLVED_AT + 2 * DAY)}, salt=rating_links.SALT, key="guessed"
+    )
+    assert post(Client(), f"/en/tickets/rate/{forged}/", when=SOLVED_AT + 2 * DAY, score="1").status_code == 404
+    assert not Rating.objects.exists()
+
+
+def test_reopen_needs_a_csrf_token(solved):
+    ticket, token = solved
+    browser = Client(enforce_csrf_checks=True)
+    with time_machine.travel(SOLVED_AT + DAY, tick=False):
+        follow_link(browser, token)
+    assert post(browser, f"/en/tickets/{ticket.reference}/reopen/").status_code == 403
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.SOLVED
+
+
+def test_a_rating_event_and_logs_never_hold_the_comment(solved, caplog):
+    ticket, _token = solved
+    post(Client(), rate_path(ticket), score="2", comment="private words here")
+    assert "private words" not in str(list(ticket.events.values_list("data", flat=True)))
+    assert "private words" not in caplog.text
+
+
+def test_the_link_is_refused_once_an_agent_closes_the_ticket(solved, agent_a):
+    ticket, _token = solved
+    at(SOLVED_AT + DAY, actions.change_status, ticket=ticket, status="closed", actor=agent_a)
+    assert get(Client(), rate_path(ticket, 5)).status_code == 410
+    assert post(Client(), rate_path(ticket), score="5").status_code == 410
+    assert not Rating.objects.exists()
