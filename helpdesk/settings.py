@@ -318,6 +318,11 @@ EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8)
 EMAIL_RETRY_MAX_MINUTES = env_int("EMAIL_RETRY_MAX_MINUTES", 60)
 if min(EMAIL_MAX_ATTEMPTS, EMAIL_RETRY_MAX_MINUTES) < 1:
     raise ImproperlyConfigured("EMAIL_MAX_ATTEMPTS and EMAIL_RETRY_MAX_MINUTES must be at least 1")
+# A solved ticket can be reopened (a reply, or the button on its page) and rated for this many days; then the SLA
+# sweep closes it, and a customer who needs more help opens a new ticket.
+TICKET_REOPEN_DAYS = env_int("TICKET_REOPEN_DAYS", 7)
+if TICKET_REOPEN_DAYS < 1:
+    raise ImproperlyConfigured("TICKET_REOPEN_DAYS must be at least 1")
 # The time zone a customer's times are shown in, by the ticket's language (others: UTC).
 CUSTOMER_TIME_ZONES = {"zh-hans": "Asia/Shanghai", "en": "UTC"}
 

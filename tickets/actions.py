@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +27,7 @@ from tickets.models import (
     LookupLink,
     Message,
     Queue,
+    Rating,
     Ticket,
     TicketEvent,
     hash_token,
@@ -34,6 +35,7 @@ from tickets.models import (
     new_reference,
     new_tracking_token,
 )
+from tickets.models.ratings import COMMENT_MAX, SCORES
 
 REFERENCE_ATTEMPTS = 5
 # A form sent again within this time leads to the ticket it made; later, the same form makes a new ticket.
@@ -45,7 +47,10 @@ LOOKUP_ADDRESS_LIMIT, LOOKUP_ADDRESS_PERIOD = 3, 3600
 
 Opened = namedtuple("Opened", "ticket token created")
 # The ticket columns an action reads fresh under the row lock before changing anything.
-LOCKED_FIELDS = ("status", "priority", "queue_id", "assignee_id", "escalation_level", "version", "secrets_removed")
+LOCKED_FIELDS = (
+    "status", "priority", "queue_id", "assignee_id", "escalation_level", "version", "secrets_removed", "solved_at",
+)  # fmt: skip
+CLOSED_MESSAGE = _("This ticket is closed and takes no more replies. Please open a new ticket.")
 
 
 class KeyReused(ValidationError):
@@ -242,9 +247,7 @@ def add_customer_reply(*, ticket, body, submission="", removed=()):
     """
     _lock(ticket)
     if not ticket.accepts_replies:
-        raise ValidationError(
-            _("This ticket is closed and takes no more replies. Please open a new ticket."), code="closed"
-        )
+        raise ValidationError(CLOSED_MESSAGE, code="closed")
     submission_hash = hash_token(submission) if submission else ""
     if submission_hash and (twin := ticket.messages.filter(submission_hash=submission_hash).first()):
         return twin
@@ -270,18 +273,19 @@ def add_customer_reply(*, ticket, body, submission="", removed=()):
         update.append("secrets_removed")
     _save(ticket, *update)
     if ticket.status in REOPENED_BY_REPLY:
-        change_status(ticket=ticket, status=Ticket.Status.OPEN)
+        change_status(ticket=ticket, status=Ticket.Status.OPEN, by="customer")
     else:
         clocks.refresh([ticket])
     return message
 
 
 @transaction.atomic
-def change_status(*, ticket, status, actor=None, version=None):
+def change_status(*, ticket, status, actor=None, version=None, by=""):
     """Move a ticket to `status` if the transition table allows it, with a "status changed" event.
 
     Returns the ticket; the same status again is no change and no event. A forbidden move is a ValidationError.
-    Moving to solved queues the customer's "solved" email.
+    Moving to solved starts the reopen window and queues the customer's "solved" email (with the rating links).
+    `by` says who moved it when no staff `actor` did ("customer").
     """
     _lock(ticket, version)
     if status not in Ticket.Status.values:
@@ -295,8 +299,13 @@ def change_status(*, ticket, status, actor=None, version=None):
             code="transition",
         )
     previous, ticket.status = ticket.status, status
-    _save(ticket, "status")
-    _event(ticket, TicketEvent.Kind.STATUS_CHANGED, actor, **{"from": previous, "to": status})
+    fields = ["status"]
+    if status == Ticket.Status.SOLVED or previous == Ticket.Status.SOLVED and status != Ticket.Status.CLOSED:
+        ticket.solved_at = timezone.now() if status == Ticket.Status.SOLVED else None
+        fields.append("solved_at")
+    _save(ticket, *fields)
+    data = {"from": previous, "to": status, **({"by": by} if by else {})}
+    _event(ticket, TicketEvent.Kind.STATUS_CHANGED, actor, **data)
     clocks.refresh([ticket])
     if status == Ticket.Status.SOLVED:
         notifications.ticket_solved(ticket)
@@ -504,6 +513,87 @@ def merge_tickets(*, into, duplicates, actor):
         _save(into)
         clocks.refresh([into])
     return into
+
+
+@transaction.atomic
+def reopen_ticket(*, ticket):
+    """The customer reopens their solved ticket within the reopen window; after it, the ticket takes no more."""
+    _lock(ticket)
+    if not ticket.reopenable(timezone.now()):
+        if ticket.status == Ticket.Status.SOLVED or not ticket.accepts_replies:
+            raise ValidationError(CLOSED_MESSAGE, code="closed")
+        raise ValidationError(_("This ticket is already open: our team is working on it."), code="open")
+    return change_status(ticket=ticket, status=Ticket.Status.OPEN, by="customer")
+
+
+@transaction.atomic
+def rate_ticket(*, ticket, score, comment="", solve=None, removed=()):
+    """Record the customer's rating of the solution (1-5, optional comment); rating again replaces it.
+
+    1. Only a solved ticket within its reopen window takes a rating; `solve` (the solve time a rating link names)
+       must be the ticket's current one, so a link from before a reopen rates nothing.
+    2. The comment passes the secrets guard (`removed`: the kinds the caller's form already took out); a secret
+       flags the ticket for agents as a reply's would.
+    3. The rating keeps the ticket's queue and assignee of now, and the ticket gets a "rated" event (the score only).
+    """
+    _lock(ticket)
+    now = timezone.now()
+    if not ticket.rateable(now) or (solve is not None and solve != ticket.solved_at):
+        raise ValidationError(_("This ticket can no longer be rated."), code="closed")
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = None
+    if score not in SCORES:
+        raise ValidationError(_("Choose a score from 1 to 5."), code="score")
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise ValidationError(_("Keep the comment to %(max)d characters.") % {"max": COMMENT_MAX}, code="comment")
+    guarded = secretguard.redact(comment)
+    kinds = secretguard.ordered([*removed, *guarded.kinds])
+    rating, created = Rating.objects.update_or_create(
+        ticket=ticket,
+        defaults={
+            "score": score,
+            "comment": guarded.text,
+            "secrets_removed": kinds,
+            "solved_at": ticket.solved_at,
+            "queue_id": ticket.queue_id,
+            "assignee_id": ticket.assignee_id,
+            "rated_at": now,
+        },
+    )
+    _event(ticket, TicketEvent.Kind.RATED, score=score, changed=not created)
+    if kinds:
+        _event(ticket, TicketEvent.Kind.SECRET_REMOVED, removed={"rating": kinds})
+        ticket.secrets_removed = secretguard.ordered([*ticket.secrets_removed, *kinds])
+        _save(ticket, "secrets_removed")
+    return rating
+
+
+@transaction.atomic
+def close_solved_tickets(*, at, batch):
+    """Close one batch of solved tickets whose reopen window ended by `at`, with an event each; returns how many.
+
+    Set-based and safe on several machines: the rows are claimed with SKIP LOCKED and updated with the same
+    condition, so each ticket is closed once; no email is sent (the solved email said when the window ends).
+    """
+    ids = list(
+        Ticket.objects.past_reopen_window(at)
+        .select_for_update(skip_locked=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch]
+    )
+    if not ids:
+        return 0
+    Ticket.objects.filter(pk__in=ids).past_reopen_window(at).update(
+        status=Ticket.Status.CLOSED, version=F("version") + 1, updated_at=at
+    )
+    data = {"from": Ticket.Status.SOLVED, "to": Ticket.Status.CLOSED, "by": "reopen_window"}
+    TicketEvent.objects.bulk_create(
+        TicketEvent(ticket_id=pk, kind=TicketEvent.Kind.STATUS_CHANGED, data=data, created_at=at) for pk in ids
+    )
+    return len(ids)
 
 
 def mark_sla_stale():

@@ -19,7 +19,7 @@ from tickets.models import Queue, Ticket
 
 
 def dashboard(request):
-    """Backlog now, and attainment, times and intake over the chosen period; `?format=csv&table=…` for one table."""
+    """Backlog now; attainment, times, intake and satisfaction over the period; `?format=csv&table=…`: one table."""
     if not request.user.has_perm("tickets.view_all_queues"):
         raise PermissionDenied
     now = timezone.now()
@@ -32,6 +32,7 @@ def dashboard(request):
     backlog = panels.backlog(queues, now=now, queue_id=queue_id)
     attainment = panels.attainment(queues, period, now=now, queue_id=queue_id)
     intake = panels.intake(queues, period, queue_id=queue_id)
+    satisfaction = panels.satisfaction(queues, period, queue_id=queue_id)
     shown = {"from": period.first.isoformat(), "to": period.last.isoformat(), "format": "csv"}
     if queue_id is not None:
         shown["queue"] = queue_id
@@ -51,6 +52,10 @@ def dashboard(request):
         "times": panels.times(queues, period, queue_id=queue_id),
         "intake": intake,
         "intake_chart": panels.intake_chart(intake),
+        "satisfaction": satisfaction,
+        "satisfaction_chart": panels.satisfaction_chart(satisfaction),
+        "satisfaction_groups": [(_("Queues"), satisfaction.queues), (_("Agents"), satisfaction.agents)],
+        "scores": list(panels.SCORES),
         "csv_query": urlencode(shown),
     }
     return TemplateResponse(request, "admin/tickets/dashboard.html", context)

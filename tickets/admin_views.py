@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from tickets import actions, secretguard
 from tickets.admin_forms import WorkForm
-from tickets.models import CannedReply, EscalationRule, Message, Metric, Queue, SLAClock, Ticket, TicketEvent
+from tickets.models import CannedReply, EscalationRule, Message, Metric, Queue, Rating, SLAClock, Ticket, TicketEvent
 from tickets.templatetags.desk import duration_words
 
 Kind = TicketEvent.Kind
@@ -86,11 +86,15 @@ def event_words(event, *, users, queues, field_labels):
         text = gettext("Replied to the customer.")
     elif kind == Kind.NOTE_ADDED:
         text = gettext("Added an internal note.")
+    elif kind == Kind.STATUS_CHANGED and data.get("by") == "reopen_window":
+        text = gettext("Closed automatically: the reopen window ended.")
     elif kind == Kind.STATUS_CHANGED:
         text = gettext("Status changed from %(from)s to %(to)s.") % {
             "from": _label(Ticket.Status, data.get("from")),
             "to": _label(Ticket.Status, data.get("to")),
         }
+    elif kind == Kind.RATED:
+        text = gettext("Rated the solution %(score)s out of 5.") % {"score": data.get("score")}
     elif kind == Kind.PRIORITY_CHANGED:
         text = gettext("Priority changed from %(from)s to %(to)s.") % {
             "from": _label(Ticket.Priority, data.get("from")),
@@ -142,7 +146,9 @@ def event_words(event, *, users, queues, field_labels):
 def _actor(event, users):
     if event.actor_id:
         return users.get(event.actor_id) or gettext("a former staff member")
-    if event.kind in (Kind.OPENED, Kind.CUSTOMER_REPLIED, Kind.SECRET_REMOVED):
+    if event.kind in (Kind.OPENED, Kind.CUSTOMER_REPLIED, Kind.SECRET_REMOVED, Kind.RATED):
+        return gettext("Customer")
+    if (event.data or {}).get("by") == "customer":
         return gettext("Customer")
     return gettext("SLA rules")
 
@@ -348,6 +354,7 @@ def _render(request, model_admin, ticket, form, can_change):
         "audit_log": audit_log(events, field_labels),
         "clocks": clock_rows(ticket.clocks.order_by("metric", "cycle")),
         "secrets": secrets_summary(ticket, events, field_labels) if ticket.secret_exposed else "",
+        "rating": Rating.objects.filter(ticket=ticket).first() if ticket.is_done else None,
         "now": timezone.now(),
     }
     return TemplateResponse(request, "admin/tickets/ticket/ticket.html", context)

@@ -1,4 +1,5 @@
-"""The supervisors' dashboard: backlog now, and SLA attainment, reply and resolution times and intake over a period.
+"""The supervisors' dashboard: backlog now, and SLA attainment, reply and resolution times, intake and customer
+satisfaction over a period.
 
 Every panel is a fixed number of aggregate queries, whatever the number of tickets: the database counts and takes
 medians (PostgreSQL's `percentile_cont`; on SQLite window functions pick the middle rows), Python only lays out the
@@ -19,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tickets import charts
-from tickets.models import Metric, Queue, SLAClock, Ticket
+from tickets.models import Metric, Queue, Rating, SLAClock, Ticket
+from tickets.models.ratings import SATISFIED, SCORES
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -355,6 +357,77 @@ def intake(queues, period, *, queue_id=None):
     return Intake(queues=shown, days=[(day, counts, sum(counts)) for day, counts in per_day.items()])
 
 
+# Satisfaction -------------------------------------------------------------------------------------------------
+
+LATEST_COMMENTS = 10
+
+
+@dataclass
+class SatisfactionRow:
+    label: str
+    queue: Queue | None = None
+    counts: list = field(default_factory=lambda: [0] * len(SCORES))  # ratings per score, 1 to 5
+
+    @property
+    def total(self):
+        return sum(self.counts)
+
+    @property
+    def average(self):
+        return sum(score * n for score, n in zip(SCORES, self.counts, strict=True)) / self.total if self.total else None
+
+    @property
+    def csat(self):
+        """Share of the ratings that are 4 or 5, in percent."""
+        satisfied = sum(n for score, n in zip(SCORES, self.counts, strict=True) if score >= SATISFIED)
+        return 100 * satisfied / self.total if self.total else None
+
+    def add(self, score, n):
+        if score in SCORES:
+            self.counts[score - SCORES.start] += n
+
+
+@dataclass
+class Satisfaction:
+    queues: list
+    agents: list
+    total: SatisfactionRow
+    comments: list
+
+
+def _agent_name(username, first, last):
+    return " ".join(part for part in (first, last) if part) or username
+
+
+def satisfaction(queues, period, *, queue_id=None):
+    """Ratings given in the period: count, average, CSAT and spread per queue, per agent and in all; the latest
+    comments (three queries).
+
+    A ticket rated again counts once, with its latest score; the queue and agent are those of when it was rated.
+    """
+    ratings = Rating.objects.given_between(period.start, period.end).order_by()
+    if queue_id is not None:
+        ratings = ratings.filter(queue_id=queue_id)
+    by_queue = {queue.pk: SatisfactionRow(queue.name, queue) for queue in queues if queue_id in (None, queue.pk)}
+    total = SatisfactionRow(str(_("All queues")))
+    for queue, score, n in ratings.values_list("queue_id", "score").annotate(n=Count("pk")):
+        total.add(score, n)
+        if queue in by_queue:  # not a queue added since `queues` was read, or deleted since the rating
+            by_queue[queue].add(score, n)
+    by_agent = {}
+    fields = ("assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name", "score")
+    for agent, username, first, last, score, n in ratings.values_list(*fields).annotate(n=Count("pk")):
+        label = _agent_name(username, first, last) if agent else str(_("Unassigned"))
+        by_agent.setdefault(agent, SatisfactionRow(label)).add(score, n)
+    comments = list(
+        ratings.exclude(comment="")
+        .select_related("ticket", "queue", "assignee")
+        .order_by("-rated_at", "-pk")[:LATEST_COMMENTS]
+    )
+    agents = sorted(by_agent.values(), key=lambda row: (row.label == str(_("Unassigned")), row.label.lower()))
+    return Satisfaction(queues=list(by_queue.values()), agents=agents, total=total, comments=comments)
+
+
 # Display, charts and CSV --------------------------------------------------------------------------------------
 
 
@@ -391,6 +464,13 @@ def intake_chart(result):
     return charts.stacked_columns(
         [(day.strftime("%m-%d"), counts) for day, counts, _total in result.days],
         [queue.name for queue in result.queues],
+    )
+
+
+def satisfaction_chart(result):
+    return charts.stacked_rows(
+        [(row.label, row.counts) for row in result.queues if row.total],
+        [str(score) for score in SCORES],
     )
 
 
@@ -455,7 +535,18 @@ def daily_table(result):
     return header, [[day.isoformat(), *counts, total] for day, counts, total in result.days]
 
 
-TABLES = ("backlog", "attainment", "times", "daily")
+def satisfaction_table(result):
+    header = [_("Grouped by"), _("Name"), _("Ratings"), _("Average"), _("CSAT %"), *(str(n) for n in SCORES)]
+    groups = [(_("Queue"), result.queues), (_("Agent"), result.agents), (_("All queues"), [result.total])]
+    rows = [
+        [str(group), row.label, row.total, row.average, row.csat, *row.counts]
+        for group, members in groups
+        for row in members
+    ]
+    return [str(h) for h in header], rows
+
+
+TABLES = ("backlog", "attainment", "times", "daily", "satisfaction")
 
 
 def table(name, queues, period, *, now, queue_id=None):
@@ -466,4 +557,6 @@ def table(name, queues, period, *, now, queue_id=None):
         return attainment_table(attainment(queues, period, now=now, queue_id=queue_id))
     if name == "times":
         return times_table(times(queues, period, queue_id=queue_id))
+    if name == "satisfaction":
+        return satisfaction_table(satisfaction(queues, period, queue_id=queue_id))
     return daily_table(intake(queues, period, queue_id=queue_id))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets import fields as field_kinds
 from tickets import secretguard
+from tickets.models.ratings import COMMENT_MAX, SCORE_WORDS
 
 SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
@@ -186,3 +187,26 @@ class LookupForm(GuardedForm):
         super().full_clean()
         if too_long:
             self._errors["email"] = self.error_class([_("This is too long to be an email address.")])
+
+
+class RatingForm(GuardedForm):
+    """The satisfaction rating: a score of 1-5 (required) and an optional comment."""
+
+    score = forms.TypedChoiceField(
+        label=_("Your rating"),
+        coerce=int,
+        choices=list(SCORE_WORDS.items()),
+        widget=forms.RadioSelect(attrs={"class": "rating-choice"}),
+        error_messages={
+            "required": _("Choose a score from 1 to 5."),
+            "invalid_choice": _("Choose a score from 1 to 5."),
+        },
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=COMMENT_MAX,
+        help_text=_("What went well, or what should we do better? Do not include passwords, keys or 2FA codes."),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": COMMENT_MAX}),
+    )
+    free_text = frozenset({"comment"})

@@ -29,8 +29,10 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
-from tickets import reply_time, secretguard, tasks
+from tickets import rating_links, reply_time, secretguard, tasks
 from tickets.models import LINK_LIFETIME, Message, OutgoingEmail, Ticket
+from tickets.models.ratings import SCORE_WORDS
+from tickets.models.tickets import reopen_window
 
 Kind = OutgoingEmail.Kind
 SEAL_PURPOSE = "tickets.notifications.sealed_token"
@@ -75,8 +77,9 @@ def agent_replied(message):
 
 
 def ticket_solved(ticket):
-    """Queue the customer's notice that the ticket is solved (a reply reopens it)."""
-    return _queue(kind=Kind.TICKET_SOLVED, ticket=ticket, to=ticket.customer_email, language=ticket.language)
+    """Queue the customer's notice that the ticket is solved (a reply reopens it), with links to rate this solve."""
+    data = {"solved_at": ticket.solved_at.isoformat()} if ticket.solved_at else {}
+    return _queue(kind=Kind.TICKET_SOLVED, ticket=ticket, to=ticket.customer_email, language=ticket.language, data=data)
 
 
 def staff_escalation(*, ticket_ids, level, reason, recipient_ids):
@@ -214,7 +217,16 @@ def _replied(email, at):
 
 
 def _solved(email, at):
-    return gettext("[%(reference)s] Solved: %(subject)s"), _customer_context(email)
+    context = _customer_context(email)
+    solved_at = email.data.get("solved_at")
+    context["rating_links"] = []
+    if solved_at:
+        solved_at = datetime.fromisoformat(solved_at)
+        value = rating_links.make(email.ticket_id, solved_at)
+        url = site_link(reverse("tickets:rate_link", args=[value]))
+        context["rating_links"] = [(score, label, f"{url}?score={score}") for score, label in SCORE_WORDS.items()]
+        context["reopen_until"] = solved_at + reopen_window()
+    return gettext("[%(reference)s] Solved: %(subject)s"), context
 
 
 def _lookup(email, at):

@@ -158,6 +158,18 @@ class ClockSerializer(serializers.ModelSerializer):
         return clock.is_breached_at(self.context["now"])
 
 
+class RatingSerializer(serializers.Serializer):
+    """The customer's rating of the latest solve: score 1-5, comment with secrets removed, who and when."""
+
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField()
+    secrets_removed = serializers.ListField(child=serializers.CharField())
+    queue_id = serializers.IntegerField(allow_null=True)
+    assignee_id = serializers.IntegerField(allow_null=True)
+    solved_at = serializers.DateTimeField()
+    rated_at = serializers.DateTimeField()
+
+
 class TicketDetailSerializer(TicketListSerializer):
     """One ticket in full: field values, the conversation with internal notes marked, SLA clocks, the audit trail."""
 
@@ -167,6 +179,7 @@ class TicketDetailSerializer(TicketListSerializer):
     messages = MessageSerializer(many=True)
     clocks = ClockSerializer(many=True)
     events = EventSerializer(many=True)
+    rating = serializers.SerializerMethodField()
 
     class Meta(TicketListSerializer.Meta):
         fields = [
@@ -177,8 +190,14 @@ class TicketDetailSerializer(TicketListSerializer):
             "messages",
             "clocks",
             "events",
+            "rating",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(RatingSerializer(allow_null=True))
+    def get_rating(self, ticket):
+        rating = getattr(ticket, "rating", None)  # None: not rated (a missing reverse one-to-one)
+        return RatingSerializer(rating).data if rating is not None else None
 
     @extend_schema_field(FieldItemSerializer(many=True))
     def get_field_items(self, ticket):

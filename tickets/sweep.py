@@ -1,4 +1,5 @@
-"""The SLA sweep: record due warnings and breaches and apply escalation rules, in batches, each exactly once.
+"""The SLA sweep: record due warnings and breaches and apply escalation rules, in batches, each exactly once; then
+close the solved tickets whose reopen window is over (`actions.close_solved_tickets`).
 
 Clock rows carry `next_check_at` (a partial index covers the rows that have one). A batch claims due rows with
 `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite runs one writer at a time anyway), locks their tickets the
@@ -28,9 +29,10 @@ class Swept:
     breached: int = 0
     escalated: int = 0
     recomputed: int = 0
+    closed: int = 0
 
     def __bool__(self):
-        return bool(self.warned or self.breached or self.escalated or self.recomputed)
+        return bool(self.warned or self.breached or self.escalated or self.recomputed or self.closed)
 
 
 def sweep(*, now=None, batch=BATCH):
@@ -46,6 +48,8 @@ def sweep(*, now=None, batch=BATCH):
         seen = set()
         while _sweep_batch(now, batch, policies, total, seen):
             pass
+    while closed := actions.close_solved_tickets(at=now, batch=batch):
+        total.closed += closed
     return total
 
 

@@ -13,5 +13,8 @@ urlpatterns = [
     path("l/<str:token>/", views.lookup_link, name="lookup_link"),
     path("lookup/open/", views.lookup_open, name="lookup_open"),
     path("mine/", views.my_tickets, name="mine"),
+    path("rate/<str:token>/", views.rate_link, name="rate_link"),
     re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/$", views.ticket_page, name="ticket"),
+    re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/rate/$", views.rate_ticket, name="rate"),
+    re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/reopen/$", views.reopen_ticket, name="reopen"),
 ]

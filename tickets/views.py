@@ -10,28 +10,33 @@ spend it before the customer clicks. Opening it only holds its hash in the sessi
 button uses it.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk import ratelimit
 from kb.search import analytics
-from tickets import access, actions, reply_time, secretguard
-from tickets.forms import LookupForm, ReplyForm, TicketForm
-from tickets.models import LINK_LIFETIME, LookupLink, ProblemType, Ticket, hash_token
+from tickets import access, actions, rating_links, reply_time, secretguard
+from tickets.forms import LookupForm, RatingForm, ReplyForm, TicketForm
+from tickets.models import LINK_LIFETIME, LookupLink, ProblemType, Rating, Ticket, hash_token
+from tickets.models.ratings import SCORE_WORDS
+from tickets.models.tickets import reopen_window
 
 OPEN_LIMIT, OPEN_PERIOD = 10, 3600
 REPLY_LIMIT, REPLY_PERIOD = 30, 3600
+RATE_LIMIT, RATE_PERIOD = 30, 3600
 LOOKUP_LIMIT, LOOKUP_PERIOD = 10, 3600
-# What the next ticket page shows once: the raw tracking link of a new ticket, the kinds of secret just removed.
-FLASH_LINK, FLASH_REMOVED = "ticket_new_link", "ticket_removed"
+# What the next ticket page shows once: the raw tracking link of a new ticket, the kinds of secret just removed, a
+# confirmation (rated, reopened).
+FLASH_LINK, FLASH_REMOVED, FLASH_NOTICE = "ticket_new_link", "ticket_removed", "ticket_notice"
 # The address the lookup page was just sent, shown once on the page that follows.
 FLASH_LOOKUP = "ticket_lookup_sent"
 
@@ -160,9 +165,26 @@ def ticket_page(request, reference):
                 return _private(_see_other(reverse("tickets:ticket", args=[ticket.reference]) + "#latest"))
         else:
             status, throttled = 429, True
+    response = _track(request, ticket, form=form, status=status)
+    if throttled:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _track(request, ticket, *, form=None, rating_form=None, status=200, notice=""):
+    """Render the tracking page: the conversation, the reply form, and for a solved ticket rating and reopening."""
+    form = form or ReplyForm()
+    now = timezone.now()
+    rating = Rating.objects.filter(ticket=ticket).first() if ticket.status in Ticket.DONE else None
+    rateable = ticket.rateable(now)
+    if rateable and rating_form is None:
+        current = rating if rating and rating.solved_at == ticket.solved_at else None
+        rating_form = RatingForm(initial={"score": current.score, "comment": current.comment} if current else None)
     new = request.GET.get("new") == "1"
     token = _take(request, FLASH_LINK, ticket) if new else None
     removed = _take(request, FLASH_REMOVED, ticket) or (form.secrets_removed if form.is_bound else ())
+    if rating_form is not None and rating_form.is_bound and not removed:
+        removed = rating_form.secrets_removed
     response = render(
         request,
         "tickets/track.html",
@@ -173,13 +195,15 @@ def ticket_page(request, reference):
             "form": form,
             "new": new,
             "tracking_url": request.build_absolute_uri(reverse("tickets:link", args=[token])) if token else "",
-            "throttled": throttled,
+            "throttled": status == 429,
             "removed": secretguard.notice(removed),
+            "rating": rating,
+            "rating_form": rating_form if rateable else None,
+            "reopenable": ticket.reopenable(now),
+            "notice": notice or _take(request, FLASH_NOTICE, ticket) or "",
         },
         status=status,
     )
-    if throttled:
-        response["Retry-After"] = str(retry_after)
     return _private(response)
 
 
@@ -258,3 +282,108 @@ def my_tickets(request):
         return _private(_see_other(reverse("tickets:lookup")))
     tickets = Ticket.objects.filter(customer_email__iexact=email).order_by("-updated_at", "-id")
     return _private(render(request, "tickets/my_tickets.html", {"email": email, "tickets": tickets}))
+
+
+def _rated(rating):
+    return _("Thank you: your rating of %(score)d out of 5 was recorded. You can change it until %(until)s.") % {
+        "score": rating.score,
+        "until": formats.date_format(timezone.localtime(rating.solved_at + reopen_window()), "Y-m-d H:i"),
+    }
+
+
+def _rate(request, ticket, form, solve=None):
+    """Record a valid rating form (rate limited per client); returns the rating, or None with the form's error."""
+    retry_after = _limited("ticket-rate", request, RATE_LIMIT, RATE_PERIOD)
+    if retry_after is not None:
+        form.add_error(None, _("Too many ratings were sent from your network. Please try again later."))
+        return None
+    try:
+        return actions.rate_ticket(
+            ticket=ticket,
+            score=form.cleaned_data["score"],
+            comment=form.cleaned_data["comment"],
+            solve=solve,
+            removed=form.secrets_removed,
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+@sensitive_post_parameters()
+@require_POST
+def rate_ticket(request, reference):
+    """The rating form of the tracking page (the session's grant to the ticket, like the page itself)."""
+    ticket = access.granted(request, reference)
+    if ticket is None:
+        raise Http404(_("No such ticket."))
+    form = RatingForm(request.POST)
+    if form.is_valid() and (rating := _rate(request, ticket, form)) is not None:
+        _flash(request, FLASH_NOTICE, ticket, _rated(rating))
+        if rating.secrets_removed:
+            _flash(request, FLASH_REMOVED, ticket, rating.secrets_removed)
+        return _private(_see_other(reverse("tickets:ticket", args=[ticket.reference]) + "#rating"))
+    return _track(request, ticket, rating_form=form)
+
+
+@require_POST
+def reopen_ticket(request, reference):
+    """The "Reopen" button of a solved ticket's page, within the reopen window."""
+    ticket = access.granted(request, reference)
+    if ticket is None:
+        raise Http404(_("No such ticket."))
+    try:
+        actions.reopen_ticket(ticket=ticket)
+    except ValidationError as error:
+        return _track(request, ticket, notice=" ".join(error.messages))
+    _flash(
+        request,
+        FLASH_NOTICE,
+        ticket,
+        _("Your ticket is open again: our team will look at it. Add a reply to say what is still wrong."),
+    )
+    return _private(_see_other(reverse("tickets:ticket", args=[ticket.reference]) + "#reply"))
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "HEAD", "POST"])
+def rate_link(request, token):
+    """The solved email's rating link: GET shows the form with the linked score chosen; only its button records.
+
+    Mail filters open links, so a GET never records anything. A forged value, or one for a ticket that is gone, is
+    a 404; a genuine link past its window, or from before the ticket was reopened, says that rating is closed.
+    """
+    closed = {"closed": True, "reopen_days": settings.TICKET_REOPEN_DAYS}
+    try:
+        found = rating_links.read(token)
+    except rating_links.Expired:
+        return _private(render(request, "tickets/rate.html", closed, status=410))
+    ticket = Ticket.objects.filter(pk=found[0]).first() if found else None
+    if ticket is None:
+        raise Http404(_("No such ticket."))
+    solve = found[1]
+    if not ticket.rateable(timezone.now()) or solve != ticket.solved_at:
+        closed |= {"ticket": ticket, "reopened": not ticket.is_done}
+        return _private(render(request, "tickets/rate.html", closed, status=410))
+    context = {"ticket": ticket}
+    rating = Rating.objects.filter(ticket=ticket, solved_at=solve).first()
+    if request.method == "POST":
+        form = RatingForm(request.POST)
+        if form.is_valid() and _rate(request, ticket, form, solve) is not None:
+            return _private(_see_other(request.path + "?rated=1"))
+    else:
+        score = request.GET.get("score", "")
+        initial = {"score": rating.score, "comment": rating.comment} if rating else {}
+        if score in {str(n) for n in SCORE_WORDS}:
+            initial["score"] = int(score)
+        form = RatingForm(initial=initial)
+    rated = request.GET.get("rated") == "1" and rating is not None
+    context |= {
+        "form": form,
+        "rating": rating,
+        "thanks": _rated(rating) if rated else "",
+        "removed": secretguard.notice(
+            rating.secrets_removed if rated else form.secrets_removed if form.is_bound else ()
+        ),
+    }
+    return _private(render(request, "tickets/rate.html", context))

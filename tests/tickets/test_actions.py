@@ -86,7 +86,7 @@ def test_a_customer_reply_reopens_a_pending_or_solved_ticket(status):
     assert (message.kind, message.author, message.body) == ("public", "customer", "还没到账")
     assert Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.OPEN
     changed = ticket.events.get(kind="status_changed")
-    assert changed.data == {"from": status, "to": "open"}
+    assert changed.data == {"from": status, "to": "open", "by": "customer"}
     assert ticket.events.filter(kind="customer_replied").count() == 1
 
 

@@ -295,7 +295,7 @@ def test_366_days_are_allowed(boss):
 def test_an_unknown_csv_table_is_a_400_that_names_the_tables(boss):
     response = get(boss, format="csv", table="secrets")
     assert response.status_code == 400
-    assert response.content.decode() == "Choose a table: backlog, attainment, times, daily."
+    assert response.content.decode() == "Choose a table: backlog, attainment, times, daily, satisfaction."
 
 
 def test_csv_is_an_attachment_named_after_the_table_and_period(boss, desk):
@@ -336,9 +336,9 @@ def test_the_page_and_each_csv_run_a_fixed_number_of_queries_for_5_or_50_tickets
     for count in (5, 45):
         if count == 45:
             add(45)
-        with django_assert_num_queries(11):  # the user and permissions, then 8 for the panels
+        with django_assert_num_queries(14):  # the user and permissions, then 11 for the panels
             assert get(boss).status_code == 200
-        for table, queries in [("backlog", 7), ("attainment", 5), ("times", 6), ("daily", 5)]:
+        for table, queries in [("backlog", 7), ("attainment", 5), ("times", 6), ("daily", 5), ("satisfaction", 7)]:
             with django_assert_num_queries(queries):
                 get(boss, format="csv", table=table)
     assert Queue.objects.get(pk=queue_a.pk).tickets.count() == 50

@@ -3,6 +3,7 @@
 from tickets.models.emails import OutgoingEmail
 from tickets.models.idempotency import IdempotentRequest, request_fingerprint
 from tickets.models.lookups import LINK_LIFETIME, LookupLink, new_lookup_token
+from tickets.models.ratings import Rating
 from tickets.models.sla import (
     BusinessCalendar,
     EscalationRule,
@@ -34,7 +35,7 @@ from tickets.models.tickets import (
 __all__ = [
     "LINK_LIFETIME", "PLACEHOLDER", "REFERENCE_ALPHABET", "REFERENCE_LENGTH", "REFERENCE_PATTERN", "BusinessCalendar",
     "CannedReply", "EscalationRule", "Holiday", "IdempotentRequest", "LookupLink", "Message", "Metric",
-    "OutgoingEmail", "ProblemField", "ProblemType", "Queue", "SLAClock", "SLAPolicy", "SLATarget", "Ticket",
+    "OutgoingEmail", "ProblemField", "ProblemType", "Queue", "Rating", "SLAClock", "SLAPolicy", "SLATarget", "Ticket",
     "TicketEvent", "Weekday", "WorkingHours", "hash_token", "new_lookup_token", "new_reference", "new_tracking_token",
     "request_fingerprint",
 ]  # fmt: skip

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -44,6 +45,11 @@ def new_tracking_token(submission=""):
 
 def hash_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def reopen_window():
+    """How long after being solved a ticket can be reopened (and rated) by the customer: TICKET_REOPEN_DAYS."""
+    return timedelta(days=settings.TICKET_REOPEN_DAYS)
 
 
 def sees_all_queues(user):
@@ -186,6 +192,10 @@ class TicketQuerySet(models.QuerySet):
             )
         )
 
+    def past_reopen_window(self, at):
+        """Solved tickets whose reopen window ended by `at`: the sweep closes them."""
+        return self.filter(status=Ticket.Status.SOLVED, solved_at__lte=at - reopen_window())
+
     def for_page(self):
         """With the problem type's field rows, for pages that show the ticket's field values."""
         return self.for_list().prefetch_related("problem_type__fields")
@@ -210,11 +220,16 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(subject__icontains=term)
 
     def for_desk(self):
-        """Everything the staff view of one ticket shows: field rows, messages and events with their authors, clocks."""
-        return self.for_page().prefetch_related(
-            models.Prefetch("messages", Message.objects.select_related("author_user")),
-            models.Prefetch("events", TicketEvent.objects.select_related("actor")),
-            "clocks",
+        """Everything the staff view of one ticket shows: field rows, messages and events with their authors, clocks,
+        the customer's rating."""
+        return (
+            self.for_page()
+            .select_related("rating")
+            .prefetch_related(
+                models.Prefetch("messages", Message.objects.select_related("author_user")),
+                models.Prefetch("events", TicketEvent.objects.select_related("actor")),
+                "clocks",
+            )
         )
 
 
@@ -307,6 +322,8 @@ class Ticket(models.Model):
     sla_stale = models.BooleanField(_("SLA to recompute"), default=False, editable=False)
     # Bumped by every change through tickets.actions: a form that saw an older version is refused, not applied.
     version = models.PositiveIntegerField(_("version"), default=0, editable=False)
+    # When the ticket last became solved (None while it is not solved): starts the reopen and rating window.
+    solved_at = models.DateTimeField(_("solved"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -321,6 +338,7 @@ class Ticket(models.Model):
             models.Index(fields=["sla_due_at"], name="tickets_due"),
             models.Index(fields=["assignee", "sla_due_at"], name="tickets_assignee_due"),
             models.Index(fields=["id"], name="tickets_sla_stale", condition=models.Q(sla_stale=True)),
+            models.Index(fields=["solved_at"], name="tickets_solved", condition=models.Q(status="solved")),
             # The desk's search (TicketQuerySet.matching); subject words use a trigram index on PostgreSQL.
             models.Index(Upper("customer_email"), name="tickets_email_upper"),
             models.Index(fields=["customer_uid"], name="tickets_uid"),
@@ -346,7 +364,28 @@ class Ticket(models.Model):
 
     @property
     def accepts_replies(self):
+        """Not closed, nor solved past its reopen window (closed by the next sweep, refused already now)."""
+        if self.status == self.Status.SOLVED:
+            return self.reopenable(timezone.now())
         return self.status != self.Status.CLOSED
+
+    @property
+    def reopen_until(self):
+        """The end of the reopen and rating window of a solved ticket, else None."""
+        if self.status != self.Status.SOLVED or self.solved_at is None:
+            return None
+        return self.solved_at + reopen_window()
+
+    def reopenable(self, at):
+        """Whether the customer may reopen this ticket at `at`: solved, within the window (unknown: a row from
+        before solve times were kept)."""
+        if self.status != self.Status.SOLVED:
+            return False
+        return self.solved_at is None or at < self.reopen_until
+
+    def rateable(self, at):
+        """Whether the customer may rate the solution at `at`: solved, within the window."""
+        return self.solved_at is not None and self.reopenable(at)
 
     def can_become(self, status):
         return status in self.TRANSITIONS.get(self.status, ())
@@ -452,6 +491,7 @@ class TicketEvent(models.Model):
         SLA_RECOMPUTED = "sla_recomputed", _("SLA due times recomputed")
         MERGED = "merged", _("Merged")
         SECRET_REMOVED = "secret_removed", _("Secret removed")
+        RATED = "rated", _("Rated by the customer")
 
     ticket = models.ForeignKey(Ticket, models.CASCADE, related_name="events", verbose_name=_("ticket"))
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)

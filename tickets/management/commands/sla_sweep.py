@@ -11,7 +11,10 @@ from tickets.sweep import BATCH, sweep
 
 
 class Command(BaseCommand):
-    help = "Apply due SLA warnings, breaches and escalation rules (idempotent; safe to run on several machines)."
+    help = (
+        "Apply due SLA warnings, breaches and escalation rules, and close solved tickets past their reopen window "
+        "(idempotent; safe to run on several machines)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", type=float, metavar="SECONDS", help="Keep running, sweeping every SECONDS.")
@@ -42,5 +45,5 @@ class Command(BaseCommand):
     def _report(self, result):
         self.stdout.write(
             f"warned {result.warned}, breached {result.breached}, escalated {result.escalated}, "
-            f"recomputed {result.recomputed}"
+            f"recomputed {result.recomputed}, closed {result.closed}"
         )
