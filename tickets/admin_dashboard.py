@@ -51,6 +51,7 @@ def dashboard(request):
         "times": panels.times(queues, period, queue_id=queue_id),
         "intake": intake,
         "intake_chart": panels.intake_chart(intake),
+        "self_service": panels.self_service(period, queue_id=queue_id),
         "csv_query": urlencode(shown),
     }
     return TemplateResponse(request, "admin/tickets/dashboard.html", context)

@@ -6,6 +6,7 @@ import secrets
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kb.models import Article
 from tickets import fields as field_kinds
 from tickets import secretguard
 
@@ -165,3 +166,20 @@ class ReplyForm(GuardedForm):
         super().__init__(data, **kwargs)
         if not self.is_bound:
             self.initial["submission"] = new_submission_key()
+
+
+class SolvedForm(forms.Form):
+    """ "This solved my problem" under an article shown on the confirmation page."""
+
+    article = forms.ModelChoiceField(
+        queryset=Article.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Choose one of the articles shown."),
+            "invalid_choice": _("That article is not available. Choose one of the articles shown."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["article"].queryset = Article.objects.published()  # published as of now, not of start-up

@@ -9,4 +9,5 @@ urlpatterns = [
     path("new/<slug:slug>/", views.new_ticket, name="form"),
     path("t/<str:token>/", views.follow_link, name="link"),
     re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/$", views.ticket_page, name="ticket"),
+    re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/solved/$", views.solve_ticket, name="solve"),
 ]

@@ -12,13 +12,14 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk import ratelimit
-from kb.search import analytics
+from kb.models import Article
+from kb.search import analytics, related
 from tickets import access, actions, reply_time, secretguard
-from tickets.forms import ReplyForm, TicketForm
-from tickets.models import ProblemType
+from tickets.forms import ReplyForm, SolvedForm, TicketForm
+from tickets.models import Message, ProblemType, Ticket
 
 OPEN_LIMIT, OPEN_PERIOD = 10, 3600
 REPLY_LIMIT, REPLY_PERIOD = 30, 3600
@@ -131,7 +132,7 @@ def ticket_page(request, reference):
     if ticket is None:
         raise Http404(_("No such ticket."))
     form = ReplyForm(request.POST if request.method == "POST" else None)
-    status, throttled = 200, False
+    status, retry_after = 200, None
     if form.is_valid():
         retry_after = _limited("ticket-reply", request, REPLY_LIMIT, REPLY_PERIOD)
         if retry_after is None:
@@ -149,25 +150,62 @@ def ticket_page(request, reference):
                     _flash(request, FLASH_REMOVED, ticket, message.secrets_removed)
                 return _private(_see_other(reverse("tickets:ticket", args=[ticket.reference]) + "#latest"))
         else:
-            status, throttled = 429, True
+            status = 429
+    removed = form.secrets_removed if form.is_bound else ()
+    return _track(request, ticket, form=form, status=status, retry_after=retry_after, removed=removed)
+
+
+@require_POST
+def solve_ticket(request, reference):
+    """ "This solved my problem": the ticket is solved by the article the customer chose (self-service)."""
+    ticket = access.granted(request, reference)
+    if ticket is None:
+        raise Http404(_("No such ticket."))
+    form = SolvedForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.solve_by_self_service(ticket=ticket, article=form.cleaned_data["article"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _private(_see_other(reverse("tickets:ticket", args=[ticket.reference]) + "#solved"))
+    return _track(request, ticket, form=ReplyForm(), status=400, solve_form=form)
+
+
+def _track(request, ticket, *, form, status=200, retry_after=None, removed=(), solve_form=None):
+    """The ticket page; on the confirmation (`?new=1`) with the tracking link once and the articles that may solve
+    the ticket while the customer may still close it that way."""
     new = request.GET.get("new") == "1"
     token = _take(request, FLASH_LINK, ticket) if new else None
-    removed = _take(request, FLASH_REMOVED, ticket) or (form.secrets_removed if form.is_bound else ())
+    removed = _take(request, FLASH_REMOVED, ticket) or removed
+    messages_list = list(ticket.messages.public())
+    answers = []
+    if (new or solve_form is not None) and ticket.self_service_open(messages_list):
+        description = next((m.body for m in messages_list if m.author == Message.Author.CUSTOMER), "")
+        answers = related.for_ticket(ticket.subject, description, language=ticket.language)
+    solved_by = None
+    if ticket.solved_by_article_id and ticket.status == Ticket.Status.SOLVED:
+        solved_by = Article.objects.only(*related.FIELDS).filter(pk=ticket.solved_by_article_id).first()
     response = render(
         request,
         "tickets/track.html",
         {
             "ticket": ticket,
-            "messages_list": ticket.messages.public(),
+            "messages_list": messages_list,
             "expected": reply_time.first_reply(ticket, language=get_language()),
             "form": form,
             "new": new,
             "tracking_url": request.build_absolute_uri(reverse("tickets:link", args=[token])) if token else "",
-            "throttled": throttled,
+            "throttled": retry_after is not None,
             "removed": secretguard.notice(removed),
+            "answers": answers,
+            "solve_errors": solve_form.errors.get("__all__", []) + solve_form.errors.get("article", [])
+            if solve_form is not None
+            else [],
+            "solved_by": solved_by,
         },
         status=status,
     )
-    if throttled:
+    if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return _private(response)
