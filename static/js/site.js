@@ -337,17 +337,13 @@
     var field = document.getElementById(button.getAttribute("data-copy"));
     if (!field) return;
     var status = button.parentNode.querySelector(".copy-status");
-    var label = button.querySelector("span");
-    var idle = label ? label.textContent : "";
     var timer = null;
 
     function say(text, done) {
       if (status) status.textContent = text;
-      if (label) label.textContent = done ? text : idle;
       clearTimeout(timer);
-      timer = setTimeout(function () {
-        if (label) label.textContent = idle;
-      }, 3000);
+      // "Copied" goes after a while, so a second copy is announced again; the advice to copy by hand stays.
+      if (done) timer = setTimeout(function () { if (status) status.textContent = ""; }, 4000);
     }
 
     function select() {
