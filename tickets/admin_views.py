@@ -132,6 +132,12 @@ def event_words(event, *, users, queues, field_labels):
         text = gettext("Merged %(references)s into this ticket.") % {"references": ", ".join(data.get("merged", []))}
     elif kind == Kind.SECRET_REMOVED:
         text = gettext("The secrets guard removed: %(what)s.") % {"what": _places(data.get("removed"), field_labels)}
+    elif kind == Kind.SOLVED_BY_ARTICLE:
+        text = gettext("The customer said the article “%(title)s” (%(slug)s, %(language)s) solved the problem.") % {
+            "title": data.get("title", ""),
+            "slug": data.get("slug", ""),
+            "language": data.get("language", ""),
+        }
     else:
         text = event.get_kind_display()
     if reason:
@@ -142,7 +148,9 @@ def event_words(event, *, users, queues, field_labels):
 def _actor(event, users):
     if event.actor_id:
         return users.get(event.actor_id) or gettext("a former staff member")
-    if event.kind in (Kind.OPENED, Kind.CUSTOMER_REPLIED, Kind.SECRET_REMOVED):
+    # Only the customer changes a status without an account: a reply reopens, an article solves (self-service).
+    customer = (Kind.OPENED, Kind.CUSTOMER_REPLIED, Kind.SECRET_REMOVED, Kind.SOLVED_BY_ARTICLE, Kind.STATUS_CHANGED)
+    if event.kind in customer:
         return gettext("Customer")
     return gettext("SLA rules")
 

@@ -367,3 +367,16 @@ def test_the_dashboard_counts_self_service_solutions_in_the_period_and_queue(cli
     client.force_login(supervisor)
     html = client.get("/admin/tickets/dashboard/").content.decode()
     assert re.search(r'id="self-service">\s*3 of them solved by self-service', html)
+
+
+def test_the_desk_audit_log_says_the_customer_solved_it_with_the_article(client, agent_a, queue_a, articles):
+    from tests.tickets.test_desk_ticket_page import page_url
+
+    deposit, _others = articles
+    ticket, _token = open_ticket(make_problem_type(queue=queue_a))
+    actions.solve_by_self_service(ticket=ticket, article=deposit)
+    client.force_login(agent_a)
+    lines = [(words, actor) for _event, words, actor in client.get(page_url(ticket)).context["audit_log"]]
+    said = f"The customer said the article “{deposit.title}” (deposit-not-credited, en) solved the problem."
+    assert (said, "Customer") in lines
+    assert ("Status changed from New to Solved.", "Customer") in lines
