@@ -380,3 +380,23 @@ def test_the_desk_audit_log_says_the_customer_solved_it_with_the_article(client,
     said = f"The customer said the article “{deposit.title}” (deposit-not-credited, en) solved the problem."
     assert (said, "Customer") in lines
     assert ("Status changed from New to Solved.", "Customer") in lines
+
+
+def test_a_grant_to_one_ticket_cannot_solve_another(client, deposit_type, articles):
+    deposit, _others = articles
+    own_ticket(client, deposit_type)
+    someone_elses, _token = open_ticket(deposit_type, language="en")
+    assert client.post(solve_url(someone_elses), {"article": deposit.pk}).status_code == 404
+    someone_elses.refresh_from_db()
+    assert someone_elses.status == Ticket.Status.NEW and not someone_elses.events.filter(kind="solved_by_article")
+
+
+def test_a_refused_solution_shows_the_articles_again_but_never_the_link(client, deposit_type, articles):
+    """A refused POST re-renders the page: the tracking link is never shown again, the articles are."""
+    _deposit, _others = articles
+    ticket, _page = submit(client, deposit_type)
+    response = client.post(solve_url(ticket), {"article": "abc"})
+    assert response.status_code == 400 and response.context["tracking_url"] == ""
+    assert "/tickets/t/" not in response.content.decode()
+    assert [article.slug for article in response.context["answers"]] == ["deposit-not-credited"]
+    assert "no-store" in response["Cache-Control"]
