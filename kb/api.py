@@ -29,7 +29,7 @@ from helpdesk.i18n import language_codes
 from kb import actions
 from kb.filters import AnnouncementFilter, ArticleFilter, SectionFilter, StableOrderingFilter
 from kb.models import Announcement, Article, Category, Section
-from kb.search import analytics, engine
+from kb.search import analytics, engine, related
 from kb.serializers import (
     AnnouncementSerializer,
     ArticleListSerializer,
@@ -259,6 +259,17 @@ class SearchQuerySerializer(serializers.Serializer):
     category = serializers.SlugField(required=False)
 
 
+class SuggestQuerySerializer(SearchQuerySerializer):
+    mode = serializers.ChoiceField(
+        choices=[
+            ("title", _("Titles that match every word typed so far, the last one as a prefix (a search box).")),
+            ("ticket", _("Articles ranked on title and body for a sentence, such as a ticket's subject.")),
+        ],
+        required=False,
+        default="title",
+    )
+
+
 class SearchResultSerializer(serializers.Serializer):
     slug = serializers.CharField()
     language = serializers.ChoiceField(choices=settings.LANGUAGES)
@@ -305,8 +316,8 @@ class SearchViewSet(viewsets.ViewSet):
     permission_classes = [AllowAny]
     RATE = {"list": 60, "suggest": 120}
 
-    def _params(self, request):
-        params = SearchQuerySerializer(data=request.query_params)
+    def _params(self, request, serializer=SearchQuerySerializer):
+        params = serializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         allowed, retry_after = ratelimit.hit(
             f"api-search-{self.action}", ratelimit.client_ip(request), limit=self.RATE[self.action], period=60
@@ -355,13 +366,16 @@ class SearchViewSet(viewsets.ViewSet):
         )
 
     @extend_schema(
-        parameters=[SearchQuerySerializer],
+        parameters=[SuggestQuerySerializer],
         responses={200: SuggestResponseSerializer, **SEARCH_ERRORS},
     )
     @action(detail=False)
     def suggest(self, request):
-        params = self._params(request)
-        titles = engine.suggest(params["q"], language=params["lang"])
+        params = self._params(request, SuggestQuerySerializer)
+        if params["mode"] == "ticket":
+            titles = related.articles(params["q"], language=params["lang"])
+        else:
+            titles = engine.suggest(params["q"], language=params["lang"])
         return Response(
             {
                 "query": params["q"],

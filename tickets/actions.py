@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import ratelimit
+from kb.models import Article
 from kb.search import analytics
 from tickets import clocks, notifications, secretguard, tasks
 from tickets import fields as field_kinds
@@ -49,6 +50,7 @@ Opened = namedtuple("Opened", "ticket token created")
 # The ticket columns an action reads fresh under the row lock before changing anything.
 LOCKED_FIELDS = (
     "status", "priority", "queue_id", "assignee_id", "escalation_level", "version", "secrets_removed", "solved_at",
+    "solved_by_article_id",
 )  # fmt: skip
 CLOSED_MESSAGE = _("This ticket is closed and takes no more replies. Please open a new ticket.")
 
@@ -303,6 +305,9 @@ def change_status(*, ticket, status, actor=None, version=None, by=""):
     if status == Ticket.Status.SOLVED or previous == Ticket.Status.SOLVED and status != Ticket.Status.CLOSED:
         ticket.solved_at = timezone.now() if status == Ticket.Status.SOLVED else None
         fields.append("solved_at")
+    if ticket.solved_by_article_id and status not in Ticket.DONE:
+        ticket.solved_by_article = None  # reopened: the article did not solve it after all
+        fields.append("solved_by_article")
     _save(ticket, *fields)
     data = {"from": previous, "to": status, **({"by": by} if by else {})}
     _event(ticket, TicketEvent.Kind.STATUS_CHANGED, actor, **data)
@@ -310,6 +315,38 @@ def change_status(*, ticket, status, actor=None, version=None, by=""):
     if status == Ticket.Status.SOLVED:
         notifications.ticket_solved(ticket)
     return ticket
+
+
+@transaction.atomic
+def solve_by_self_service(*, ticket, article):
+    """The customer says a help-center article solved the problem: the ticket is solved, naming the article.
+
+    1. Only while `Ticket.self_service_open` (new or open, no agent reply yet), and only with a published article;
+       else a ValidationError. The same article again on a ticket it already solved is no change (a double click).
+    2. A "solved by article" event naming the article, then the status goes to solved through `change_status`
+       (clocks stop, the customer's "solved" email is queued). A reply reopens the ticket and forgets the article.
+    """
+    _lock(ticket)
+    if ticket.status == Ticket.Status.SOLVED and ticket.solved_by_article_id == article.pk:
+        return ticket
+    if not ticket.self_service_open():
+        raise ValidationError(
+            _("Our team is already working on this ticket, so it can no longer be closed this way. Reply instead."),
+            code="not_self_service",
+        )
+    if not Article.objects.published().filter(pk=article.pk).exists():
+        raise ValidationError(_("That article is not available. Choose one of the articles shown."), code="article")
+    ticket.solved_by_article = article
+    _save(ticket, "solved_by_article")
+    _event(
+        ticket,
+        TicketEvent.Kind.SOLVED_BY_ARTICLE,
+        article_id=article.pk,
+        slug=article.slug,
+        language=article.language,
+        title=article.title,
+    )
+    return change_status(ticket=ticket, status=Ticket.Status.SOLVED, by="customer")
 
 
 def _staff_message(ticket, author, body, kind, event):

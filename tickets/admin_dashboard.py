@@ -56,6 +56,7 @@ def dashboard(request):
         "satisfaction_chart": panels.satisfaction_chart(satisfaction),
         "satisfaction_groups": [(_("Queues"), satisfaction.queues), (_("Agents"), satisfaction.agents)],
         "scores": list(panels.SCORES),
+        "self_service": panels.self_service(period, queue_id=queue_id),
         "csv_query": urlencode(shown),
     }
     return TemplateResponse(request, "admin/tickets/dashboard.html", context)

@@ -136,6 +136,12 @@ def event_words(event, *, users, queues, field_labels):
         text = gettext("Merged %(references)s into this ticket.") % {"references": ", ".join(data.get("merged", []))}
     elif kind == Kind.SECRET_REMOVED:
         text = gettext("The secrets guard removed: %(what)s.") % {"what": _places(data.get("removed"), field_labels)}
+    elif kind == Kind.SOLVED_BY_ARTICLE:
+        text = gettext("The customer said the article “%(title)s” (%(slug)s, %(language)s) solved the problem.") % {
+            "title": data.get("title", ""),
+            "slug": data.get("slug", ""),
+            "language": data.get("language", ""),
+        }
     else:
         text = event.get_kind_display()
     if reason:
@@ -146,7 +152,7 @@ def event_words(event, *, users, queues, field_labels):
 def _actor(event, users):
     if event.actor_id:
         return users.get(event.actor_id) or gettext("a former staff member")
-    if event.kind in (Kind.OPENED, Kind.CUSTOMER_REPLIED, Kind.SECRET_REMOVED, Kind.RATED):
+    if event.kind in (Kind.OPENED, Kind.CUSTOMER_REPLIED, Kind.SECRET_REMOVED, Kind.RATED, Kind.SOLVED_BY_ARTICLE):
         return gettext("Customer")
     if (event.data or {}).get("by") == "customer":
         return gettext("Customer")

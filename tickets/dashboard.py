@@ -428,6 +428,17 @@ def satisfaction(queues, period, *, queue_id=None):
     return Satisfaction(queues=list(by_queue.values()), agents=agents, total=total, comments=comments)
 
 
+def self_service(period, *, queue_id=None):
+    """Tickets created in the period that the customer closed with a help-center article and did not reopen
+    (one query)."""
+    tickets = Ticket.objects.filter(
+        created_at__gte=period.start, created_at__lt=period.end, solved_by_article__isnull=False
+    )
+    if queue_id is not None:
+        tickets = tickets.filter(queue_id=queue_id)
+    return tickets.count()
+
+
 # Display, charts and CSV --------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import secrets
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kb.models import Article
 from tickets import fields as field_kinds
 from tickets import secretguard
 from tickets.models.ratings import COMMENT_MAX, SCORE_WORDS
@@ -210,3 +211,20 @@ class RatingForm(GuardedForm):
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": COMMENT_MAX}),
     )
     free_text = frozenset({"comment"})
+
+
+class SolvedForm(forms.Form):
+    """ "This solved my problem" under an article shown on the confirmation page."""
+
+    article = forms.ModelChoiceField(
+        queryset=Article.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Choose one of the articles shown."),
+            "invalid_choice": _("That article is not available. Choose one of the articles shown."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["article"].queryset = Article.objects.published()  # published as of now, not of start-up

@@ -17,4 +17,5 @@ urlpatterns = [
     re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/$", views.ticket_page, name="ticket"),
     re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/rate/$", views.rate_ticket, name="rate"),
     re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/reopen/$", views.reopen_ticket, name="reopen"),
+    re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/solved/$", views.solve_ticket, name="solve"),
 ]

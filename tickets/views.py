@@ -23,10 +23,11 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk import ratelimit
-from kb.search import analytics
+from kb.models import Article
+from kb.search import analytics, related
 from tickets import access, actions, rating_links, reply_time, secretguard
-from tickets.forms import LookupForm, RatingForm, ReplyForm, TicketForm
-from tickets.models import LINK_LIFETIME, LookupLink, ProblemType, Rating, Ticket, hash_token
+from tickets.forms import LookupForm, RatingForm, ReplyForm, SolvedForm, TicketForm
+from tickets.models import LINK_LIFETIME, LookupLink, Message, ProblemType, Rating, Ticket, hash_token
 from tickets.models.ratings import SCORE_WORDS
 from tickets.models.tickets import reopen_window
 
@@ -146,7 +147,7 @@ def ticket_page(request, reference):
     if ticket is None:
         raise Http404(_("No such ticket."))
     form = ReplyForm(request.POST if request.method == "POST" else None)
-    status, throttled = 200, False
+    status, retry_after = 200, None
     if form.is_valid():
         retry_after = _limited("ticket-reply", request, REPLY_LIMIT, REPLY_PERIOD)
         if retry_after is None:
@@ -164,15 +165,30 @@ def ticket_page(request, reference):
                     _flash(request, FLASH_REMOVED, ticket, message.secrets_removed)
                 return _private(_see_other(reverse("tickets:ticket", args=[ticket.reference]) + "#latest"))
         else:
-            status, throttled = 429, True
-    response = _track(request, ticket, form=form, status=status)
-    if throttled:
-        response["Retry-After"] = str(retry_after)
-    return response
+            status = 429
+    return _track(request, ticket, form=form, status=status, retry_after=retry_after)
 
 
-def _track(request, ticket, *, form=None, rating_form=None, status=200, notice=""):
-    """Render the tracking page: the conversation, the reply form, and for a solved ticket rating and reopening."""
+@require_POST
+def solve_ticket(request, reference):
+    """ "This solved my problem": the ticket is solved by the article the customer chose (self-service)."""
+    ticket = access.granted(request, reference)
+    if ticket is None:
+        raise Http404(_("No such ticket."))
+    form = SolvedForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.solve_by_self_service(ticket=ticket, article=form.cleaned_data["article"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _private(_see_other(reverse("tickets:ticket", args=[ticket.reference]) + "#solved"))
+    return _track(request, ticket, status=400, solve_form=form)
+
+
+def _track(request, ticket, *, form=None, rating_form=None, solve_form=None, status=200, retry_after=None, notice=""):
+    """Render the tracking page: the conversation and the reply form; on the confirmation (`?new=1`) the tracking
+    link once and the articles that may solve the ticket; for a solved ticket rating and reopening."""
     form = form or ReplyForm()
     now = timezone.now()
     rating = Rating.objects.filter(ticket=ticket).first() if ticket.status in Ticket.DONE else None
@@ -185,25 +201,40 @@ def _track(request, ticket, *, form=None, rating_form=None, status=200, notice="
     removed = _take(request, FLASH_REMOVED, ticket) or (form.secrets_removed if form.is_bound else ())
     if rating_form is not None and rating_form.is_bound and not removed:
         removed = rating_form.secrets_removed
+    messages_list = list(ticket.messages.public())
+    answers = []
+    if (new or solve_form is not None) and ticket.self_service_open(messages_list):
+        description = next((m.body for m in messages_list if m.author == Message.Author.CUSTOMER), "")
+        answers = related.for_ticket(ticket.subject, description, language=ticket.language)
+    solved_by = None
+    if ticket.solved_by_article_id and ticket.status == Ticket.Status.SOLVED:
+        solved_by = Article.objects.only(*related.FIELDS).filter(pk=ticket.solved_by_article_id).first()
     response = render(
         request,
         "tickets/track.html",
         {
             "ticket": ticket,
-            "messages_list": ticket.messages.public(),
+            "messages_list": messages_list,
             "expected": reply_time.first_reply(ticket, language=get_language()),
             "form": form,
             "new": new,
             "tracking_url": request.build_absolute_uri(reverse("tickets:link", args=[token])) if token else "",
-            "throttled": status == 429,
+            "throttled": retry_after is not None,
             "removed": secretguard.notice(removed),
             "rating": rating,
             "rating_form": rating_form if rateable else None,
             "reopenable": ticket.reopenable(now),
             "notice": notice or _take(request, FLASH_NOTICE, ticket) or "",
+            "answers": answers,
+            "solve_errors": solve_form.errors.get("__all__", []) + solve_form.errors.get("article", [])
+            if solve_form is not None
+            else [],
+            "solved_by": solved_by,
         },
         status=status,
     )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return _private(response)
 
 

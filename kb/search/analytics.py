@@ -94,8 +94,32 @@ def record_ticket(*, visit, within=timedelta(hours=2)):
     return SearchLog.objects.filter(visit=visit, created_at__gte=since).update(ticket_submitted=True)
 
 
+def solved_by_article(start, end, *, language=None, limit=20):
+    """Per article, the tickets opened between `start` and `end` that the customer closed with it (one query).
+
+    A ticket reopened since no longer counts: its article did not solve it after all.
+    """
+    from tickets.models import Ticket  # tickets depends on kb; this report is the one way back
+
+    tickets = Ticket.objects.filter(created_at__gte=start, created_at__lt=end, solved_by_article__isnull=False)
+    if language:
+        tickets = tickets.filter(solved_by_article__language=language)
+    rows = (
+        tickets.order_by()
+        .values("solved_by_article", "solved_by_article__title", "solved_by_article__language")
+        .annotate(tickets=Count("pk"))
+        .order_by("-tickets", "solved_by_article")[:limit]
+    )
+    return [
+        {"article_id": row["solved_by_article"], "title": row["solved_by_article__title"],
+         "language": row["solved_by_article__language"], "tickets": row["tickets"]}
+        for row in rows
+    ]  # fmt: skip
+
+
 def report(start, end, *, language=None, limit=20):
-    """Top, zero-result, low-click and ticket-ending queries between `start` and `end`."""
+    """Top, zero-result, low-click and ticket-ending queries between `start` and `end`, and the articles that solved
+    tickets."""
     logs = SearchLog.objects.between(start, end)
     if language:
         logs = logs.filter(language=language)
@@ -116,4 +140,5 @@ def report(start, end, *, language=None, limit=20):
             )[:limit]
         ),
         "tickets": list(grouped.filter(tickets__gt=0).order_by("-tickets", "query")[:limit]),
+        "solved": solved_by_article(start, end, language=language, limit=limit),
     }

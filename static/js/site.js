@@ -160,8 +160,8 @@
   }
 
   // Calls show(titles) `delay` ms after typing stops (show([]) while the text is too short); a newer lookup cancels
-  // an older one still under way. Shared by the search boxes and the ticket form.
-  function watchSuggestions(input, delay, show) {
+  // an older one still under way. Shared by the search boxes and the ticket form (`mode`: the endpoint's mode).
+  function watchSuggestions(input, delay, show, mode) {
     var timer = null;
     var pending = null;
 
@@ -171,6 +171,7 @@
       if (pending) pending.abort();
       pending = new AbortController();
       var url = SUGGEST_URL + "?q=" + encodeURIComponent(text) + "&lang=" + encodeURIComponent(document.documentElement.lang);
+      if (mode) url += "&mode=" + encodeURIComponent(mode);
       fetch(url, { headers: { Accept: "application/json" }, signal: pending.signal, credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
         .then(function (data) { if (input.value.trim() === text) show(data.suggestions || []); })
@@ -184,7 +185,8 @@
     return lookup;
   }
 
-  // Ticket form: while the subject is typed, list help-center articles that may already answer it.
+  // Ticket form: while the subject is typed, list help-center articles that may already answer it. Subjects are
+  // sentences ("deposit not arrived after 2 hours"), so the endpoint ranks whole articles, not title prefixes.
   function initTicketSuggestions(box, index) {
     var input = document.getElementById(box.getAttribute("data-for"));
     var list = box.querySelector("ul");
@@ -205,7 +207,7 @@
         list.appendChild(li);
       });
       box.hidden = items.length === 0;
-    });
+    }, "ticket");
     if (input.value.trim()) lookup();
   }
 
@@ -328,6 +330,50 @@
     });
   }
 
+  // Copy buttons (hidden without JavaScript): copy the named field's text and say "Copied". Where the clipboard API
+  // is missing (plain http, older browsers) or refused, the text is selected and the older copy command tried; if
+  // that fails too, the selection stays for the device's own copy menu.
+  function initCopy(button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) return;
+    var status = button.parentNode.querySelector(".copy-status");
+    var timer = null;
+
+    function say(text, done) {
+      if (status) status.textContent = text;
+      clearTimeout(timer);
+      // "Copied" goes after a while, so a second copy is announced again; the advice to copy by hand stays.
+      if (done) timer = setTimeout(function () { if (status) status.textContent = ""; }, 4000);
+    }
+
+    function select() {
+      field.focus();
+      field.select();
+      field.setSelectionRange(0, field.value.length); // iOS selects nothing with select() alone
+    }
+
+    function fallback() {
+      select();
+      var copied = false;
+      try {
+        copied = document.execCommand("copy");
+      } catch (error) {
+        copied = false;
+      }
+      if (copied) say(button.getAttribute("data-copied"), true);
+      else say(button.getAttribute("data-select"), false);
+    }
+
+    button.hidden = false;
+    field.addEventListener("focus", function () { field.select(); });
+    button.addEventListener("click", function () {
+      if (!navigator.clipboard || !window.isSecureContext) return fallback();
+      navigator.clipboard.writeText(field.value).then(function () {
+        say(button.getAttribute("data-copied"), true);
+      }, fallback);
+    });
+  }
+
   function init() {
     document.querySelectorAll("[data-banner]").forEach(initBanner);
     document.querySelectorAll("[data-error-summary]").forEach(initErrorSummary);
@@ -335,6 +381,7 @@
     document.querySelectorAll("[data-ticket-suggestions]").forEach(initTicketSuggestions);
     document.querySelectorAll("form[data-feedback]").forEach(initFeedback);
     document.querySelectorAll("form[data-click-log]").forEach(initClickLog);
+    document.querySelectorAll("button[data-copy]").forEach(initCopy);
     initToc();
   }
 

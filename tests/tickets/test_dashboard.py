@@ -336,7 +336,7 @@ def test_the_page_and_each_csv_run_a_fixed_number_of_queries_for_5_or_50_tickets
     for count in (5, 45):
         if count == 45:
             add(45)
-        with django_assert_num_queries(14):  # the user and permissions, then 11 for the panels
+        with django_assert_num_queries(15):  # the user and permissions, then 12 for the panels
             assert get(boss).status_code == 200
         for table, queries in [("backlog", 7), ("attainment", 5), ("times", 6), ("daily", 5), ("satisfaction", 7)]:
             with django_assert_num_queries(queries):

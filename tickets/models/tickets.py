@@ -270,6 +270,8 @@ class Ticket(models.Model):
         Status.CLOSED: _("Closed"),
     }
 
+    # A customer may close a ticket as solved by an article only before the desk has worked on it.
+    SELF_SERVICE = (Status.NEW, Status.OPEN)
     # Statuses where the desk's work is done: their clocks stop and the sweep leaves them alone.
     DONE = (Status.SOLVED, Status.CLOSED)
     PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
@@ -314,6 +316,16 @@ class Ticket(models.Model):
         verbose_name=_("assignee"),
     )
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    # The help-center article the customer said solved the problem (self-service); cleared when the ticket reopens.
+    solved_by_article = models.ForeignKey(
+        "kb.Article",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="solved_tickets",
+        verbose_name=_("solved by article"),
+        editable=False,
+    )
     # The earliest due time and warning time among the ticket's running SLA clocks, kept by tickets.clocks: the desk
     # sorts and filters a million tickets on them without joining clocks.
     sla_due_at = models.DateTimeField(_("next SLA due"), null=True, blank=True, editable=False)
@@ -389,6 +401,18 @@ class Ticket(models.Model):
 
     def can_become(self, status):
         return status in self.TRANSITIONS.get(self.status, ())
+
+    def self_service_open(self, public_messages=None):
+        """Whether the customer may still mark the ticket solved by an article: new or open, no agent reply yet.
+
+        Once an agent has answered, the desk owns the conversation and its outcome. `public_messages`: the
+        ticket's public messages when the caller has them (no query).
+        """
+        if self.status not in self.SELF_SERVICE:
+            return False
+        if public_messages is None:
+            return not self.messages.public().filter(author=Message.Author.AGENT).exists()
+        return not any(message.author == Message.Author.AGENT for message in public_messages)
 
     def sla_state(self, at):
         """The SLAState at `at`, by the same rule as the QuerySet's breached(), at_risk() and on_track()."""
@@ -492,6 +516,7 @@ class TicketEvent(models.Model):
         MERGED = "merged", _("Merged")
         SECRET_REMOVED = "secret_removed", _("Secret removed")
         RATED = "rated", _("Rated by the customer")
+        SOLVED_BY_ARTICLE = "solved_by_article", _("Solved by a help-center article")
 
     ticket = models.ForeignKey(Ticket, models.CASCADE, related_name="events", verbose_name=_("ticket"))
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
