@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from helpdesk import ratelimit
 from kb.search import analytics
-from tickets import access, actions, reply_time, secretguard
+from tickets import access, actions, attachments, reply_time, secretguard
 from tickets.forms import ReplyForm, TicketForm
-from tickets.models import ProblemType
+from tickets.models import Attachment, Message, ProblemType
 
 OPEN_LIMIT, OPEN_PERIOD = 10, 3600
 REPLY_LIMIT, REPLY_PERIOD = 30, 3600
@@ -70,7 +70,10 @@ def choose_type(request):
 def new_ticket(request, slug):
     problem_type = get_object_or_404(ProblemType.objects.active().prefetch_related("fields"), slug=slug)
     language = get_language()
-    form = TicketForm(problem_type, language, data=request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = TicketForm(
+        problem_type, language, data=request.POST if posted else None, files=request.FILES if posted else None
+    )
     status, throttled = 200, False
     if form.is_valid():
         retry_after = _limited("ticket-open", request, OPEN_LIMIT, OPEN_PERIOD)
@@ -87,6 +90,7 @@ def new_ticket(request, slug):
                 visit=analytics.visit_key(request.COOKIES.get(analytics.VISIT_COOKIE, "")),
                 submission=form.cleaned_data["submission"],
                 removed=form.removed,
+                attachments=form.uploads(),
             )
             ticket = opened.ticket
             access.grant(request, ticket)
@@ -130,7 +134,8 @@ def ticket_page(request, reference):
     ticket = access.granted(request, reference)
     if ticket is None:
         raise Http404(_("No such ticket."))
-    form = ReplyForm(request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = ReplyForm(request.POST if posted else None, files=request.FILES if posted else None)
     status, throttled = 200, False
     if form.is_valid():
         retry_after = _limited("ticket-reply", request, REPLY_LIMIT, REPLY_PERIOD)
@@ -141,12 +146,13 @@ def ticket_page(request, reference):
                     body=form.cleaned_data["body"],
                     submission=form.cleaned_data["submission"],
                     removed=form.secrets_removed,
+                    attachments=form.uploads(),
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                if message.secrets_removed:
-                    _flash(request, FLASH_REMOVED, ticket, message.secrets_removed)
+                if kinds := secretguard.ordered([*message.secrets_removed, *attachments.secrets_in(form.uploads())]):
+                    _flash(request, FLASH_REMOVED, ticket, kinds)
                 return _private(_see_other(reverse("tickets:ticket", args=[ticket.reference]) + "#latest"))
         else:
             status, throttled = 429, True
@@ -158,7 +164,7 @@ def ticket_page(request, reference):
         "tickets/track.html",
         {
             "ticket": ticket,
-            "messages_list": ticket.messages.public(),
+            "messages_list": ticket.messages.public().prefetch_related("attachments"),
             "expected": reply_time.first_reply(ticket, language=get_language()),
             "form": form,
             "new": new,
@@ -171,3 +177,17 @@ def ticket_page(request, reference):
     if throttled:
         response["Retry-After"] = str(retry_after)
     return _private(response)
+
+
+@require_http_methods(["GET", "HEAD"])
+def download(request, reference, public_id):
+    """A file of the customer's own ticket; another ticket's, a wrong id and a missing file are the same 404."""
+    ticket = access.granted(request, reference)
+    attachment = (
+        Attachment.objects.filter(ticket=ticket, public_id=public_id, message__kind=Message.Kind.PUBLIC).first()
+        if ticket is not None
+        else None
+    )
+    if attachment is None:
+        raise Http404(_("No such file."))
+    return attachments.download_response(attachment)

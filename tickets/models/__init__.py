@@ -1,5 +1,6 @@
-"""The tickets app's models: the tickets themselves, and the SLA configuration and clocks."""
+"""The tickets app's models: the tickets themselves, their attachments, and the SLA configuration and clocks."""
 
+from tickets.models.attachments import Attachment
 from tickets.models.emails import OutgoingEmail
 from tickets.models.sla import (
     BusinessCalendar,
@@ -31,7 +32,7 @@ from tickets.models.tickets import (
 
 __all__ = [
     "PLACEHOLDER", "REFERENCE_ALPHABET", "REFERENCE_LENGTH", "REFERENCE_PATTERN",
-    "BusinessCalendar", "CannedReply", "EscalationRule", "Holiday", "Message", "Metric", "OutgoingEmail",
+    "Attachment", "BusinessCalendar", "CannedReply", "EscalationRule", "Holiday", "Message", "Metric", "OutgoingEmail",
     "ProblemField", "ProblemType", "Queue", "SLAClock", "SLAPolicy", "SLATarget", "Ticket", "TicketEvent", "Weekday",
     "WorkingHours", "hash_token", "new_reference", "new_tracking_token",
 ]  # fmt: skip
