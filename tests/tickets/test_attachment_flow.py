@@ -124,7 +124,7 @@ def test_the_starter_identity_type_requires_a_screenshot_of_the_rejection(client
     assert kyc.attachment_required and kyc.attachment_hints["zh-hans"]
     assert not ProblemType.objects.get(slug="deposit-not-credited").attachment_required
     data = {"email": "bob@example.com", "subject": "KYC rejected", "description": "Rejected twice.",
-            "kyc_issue": "rejected"}  # fmt: skip
+            "kyc_issue": "rejected", "uid": "12345678"}  # fmt: skip
     page = client.get("/en/tickets/new/identity-verification/").content.decode()
     assert "a screenshot of the rejection notice" in page and "required" in page
     response = client.post("/en/tickets/new/identity-verification/", data)
