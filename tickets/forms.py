@@ -139,7 +139,9 @@ def attachments_field(problem_type=None, language=None):
     return AttachmentsField(
         label=_("Attachments"),
         required=required,
-        help_text=_("%(hint)s. %(limits)s") % {"hint": hint.rstrip(".。 "), "limits": limits} if hint else limits,
+        help_text=_("%(hint)s. %(limits)s") % {"hint": hint[:1].upper() + hint[1:].rstrip(".。 "), "limits": limits}
+        if hint
+        else limits,
         required_error=attachments.required_error(problem_type, language) if required else None,
     )
 

@@ -126,7 +126,7 @@ def test_the_starter_identity_type_requires_a_screenshot_of_the_rejection(client
     data = {"email": "bob@example.com", "subject": "KYC rejected", "description": "Rejected twice.",
             "kyc_issue": "rejected", "uid": "12345678"}  # fmt: skip
     page = client.get("/en/tickets/new/identity-verification/").content.decode()
-    assert "a screenshot of the rejection notice" in page and "required" in page
+    assert "A screenshot of the rejection notice or of your verification page. Up to 5 files" in page
     response = client.post("/en/tickets/new/identity-verification/", data)
     assert response.status_code == 200 and not Ticket.objects.exists()
     assert "Attach a screenshot of the rejection notice or of your verification page." in response.content.decode()
@@ -366,3 +366,20 @@ def test_the_secret_removed_event_names_the_attachments(client, agent_a, custome
     client.force_login(agent_a)
     page = client.get(reverse("admin:tickets_ticket_change", args=[customer.ticket.pk])).content.decode()
     assert "seed phrase (attachments)" in page and "secret removed from this file" in page
+
+
+def test_the_problem_type_admin_page_offers_the_attachment_settings(client, superuser):
+    client.force_login(superuser)
+    kyc = ProblemType.objects.get(slug="identity-verification")
+    page = client.get(reverse("admin:tickets_problemtype_change", args=[kyc.pk])).content.decode()
+    assert 'name="attachment_required"' in page and 'name="attachment_hint_en"' in page
+    assert "a screenshot of the rejection notice" in page
+
+
+def test_attachments_are_stored_outside_the_static_files():
+    from django.conf import settings as project
+
+    root = project.ATTACHMENTS_ROOT
+    assert root.name == "attachments" and root.parent.name == "var"
+    assert not root.is_relative_to(project.STATIC_ROOT)
+    assert all(not root.is_relative_to(path) for path in project.STATICFILES_DIRS)

@@ -219,7 +219,12 @@ def test_a_truncated_image_is_refused_as_damaged():
     assert refused_code(data[: len(data) // 2]) == ["damaged"]
 
 
-def test_a_file_over_the_size_limit_is_refused(settings):
+def test_a_text_file_over_its_own_limit_is_refused():
+    codes, text = refusal([upload(b"a" * (attachments.MAX_TEXT_SIZE + 1), "huge.log", "text/plain")])
+    assert codes == ["too_large"] and "256 KB" in text
+
+
+def test_a_file_over_the_size_limit_is_refused():
     big = b"a" * (attachments.MAX_FILE_SIZE + 1)
     codes, text = refusal([upload(big, "big.txt", "text/plain")])
     assert codes == ["too_large"] and "big.txt" in text and "10 MB" in text
