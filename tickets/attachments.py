@@ -13,7 +13,7 @@ import secrets
 import unicodedata
 import warnings
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -24,7 +24,12 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from helpdesk.i18n import pick
 from tickets import secretguard
 
 MAX_FILES = 5
@@ -88,8 +93,6 @@ class Upload:
 
 def required_error(problem_type, language=None):
     """The error for a ticket of `problem_type` sent without a file although the type requires one."""
-    from helpdesk.i18n import pick
-
     hint = pick(problem_type.attachment_hints, language).rstrip(".。 ")
     if hint:
         return ValidationError(_("Attach %(hint)s."), code="required", params={"hint": hint})
@@ -132,11 +135,18 @@ def accept(uploaded_files):
             params={"limit": MAX_TOTAL_SIZE // (1024 * 1024)},
         )
     for uploaded in files:
-        name = display_name(getattr(uploaded, "name", "") or "")
+        # The name is customer text too: a secret typed into it is redacted like one in the file.
+        guarded = secretguard.redact(display_name(getattr(uploaded, "name", "") or ""))
+        name = display_name(guarded.text)
         try:
-            uploads.append(_accept_one(uploaded, name))
+            accepted = _accept_one(uploaded, name)
         except ValidationError as error:
             errors.extend(error.error_list)
+            continue
+        if guarded:
+            kinds = tuple(secretguard.ordered([*accepted.secrets_removed, *guarded.kinds]))
+            accepted = replace(accepted, secrets_removed=kinds)
+        uploads.append(accepted)
     if errors:
         raise ValidationError(errors)
     return uploads
@@ -190,8 +200,6 @@ def _image(data, name):
     Pillow reads only the header on open; the pixel limit is checked before `load()` decodes anything. Only the first
     frame of an animation is kept, and no metadata (EXIF, GPS, XMP, comments, ICC profile) is copied.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -247,10 +255,6 @@ def _save(frame, fmt, out):
 
 def _pdf(data, name):
     """The PDF as sent, if it parses and holds no JavaScript, launch or submit actions, or embedded files."""
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
-
     if MARKUP.search(data):
         raise _markup(name)
     if PDF_RAW_DANGERS.search(data):
@@ -468,9 +472,10 @@ def download_response(attachment):
         handle = storage().open(attachment.stored_name, "rb")
     except (FileNotFoundError, OSError):
         raise Http404(_("No such file.")) from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-    )
+    content_type = attachment.content_type
+    if content_type == "text/plain":
+        content_type += "; charset=utf-8"  # text is stored as UTF-8 whatever it was sent in
+    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = DOWNLOAD_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"

@@ -270,6 +270,14 @@ def test_the_customer_downloads_their_file_with_safe_headers(customer):
     assert not getattr(response, "page_cacheable", False)
 
 
+def test_a_text_file_downloads_as_utf8_text(customer):
+    note = SimpleUploadedFile("说明.txt", "充值没到账".encode("gb18030"))
+    actions.add_customer_reply(ticket=customer.ticket, body="x", attachments=uploads(note))
+    response = customer.client.get(file_url(customer.ticket, Attachment.objects.get()))
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert b"".join(response.streaming_content).decode() == "充值没到账"
+
+
 def test_a_download_changes_nothing_and_answers_only_get(customer):
     actions.add_customer_reply(ticket=customer.ticket, body="x", attachments=uploads(png_file()))
     file = Attachment.objects.get()

@@ -323,3 +323,12 @@ def test_the_original_name_is_kept_only_sanitised_and_with_the_real_extension(se
 def test_a_long_name_is_shortened_keeping_its_extension():
     name = accepted(image_bytes(), name="屏幕截图" * 80 + ".png").name
     assert len(name) <= attachments.MAX_NAME_LENGTH and name.endswith(".png")
+
+
+def test_a_secret_typed_into_the_file_name_is_redacted_like_one_in_the_file():
+    phrase = Mnemonic("english").generate(128)
+    result = accepted(image_bytes(), name=f"{phrase}.png")
+    assert result.secrets_removed == ("seed_phrase",)
+    assert phrase.split()[4] not in result.name and result.name.endswith(".png")
+    result = accepted(b"hello", name="my password is Hunter22x.txt")
+    assert "Hunter22x" not in result.name and result.secrets_removed == ("password",)
