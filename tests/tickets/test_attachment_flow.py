@@ -391,3 +391,22 @@ def test_attachments_are_stored_outside_the_static_files():
     assert root.name == "attachments" and root.parent.name == "var"
     assert not root.is_relative_to(project.STATIC_ROOT)
     assert all(not root.is_relative_to(path) for path in project.STATICFILES_DIRS)
+
+
+def test_a_file_on_an_internal_note_is_never_the_customers_to_download(customer, agent_a):
+    note = actions.add_note(ticket=customer.ticket, author=agent_a, body="checked the screenshot")
+    [file] = attachments.store(ticket=customer.ticket, message=note, uploads=uploads(png_file()))
+    assert customer.client.get(file_url(customer.ticket, file)).status_code == 404
+    page = customer.client.get(f"/en/tickets/{customer.ticket.reference}/").content.decode()
+    assert file.public_id not in page
+
+
+def test_a_flood_of_files_is_a_clear_400_not_a_500(client, deposit):
+    files = [SimpleUploadedFile(f"{n}.txt", b"x") for n in range(101)]
+    response = client.post("/en/tickets/new/deposit/", {**form_data(), "attachments": files})
+    assert response.status_code == 400 and not Ticket.objects.exists()
+
+
+def test_a_text_value_posted_as_attachments_is_no_file_and_no_error(client, deposit):
+    response = client.post("/en/tickets/new/deposit/", {**form_data(), "attachments": "C:\\secret.png"})
+    assert response.status_code == 303 and not Attachment.objects.exists()
