@@ -410,3 +410,29 @@ def test_a_flood_of_files_is_a_clear_400_not_a_500(client, deposit):
 def test_a_text_value_posted_as_attachments_is_no_file_and_no_error(client, deposit):
     response = client.post("/en/tickets/new/deposit/", {**form_data(), "attachments": "C:\\secret.png"})
     assert response.status_code == 303 and not Attachment.objects.exists()
+
+
+class OneRound:
+    """Stands in for the loop's stop event: the first wait ends the loop."""
+
+    def __init__(self):
+        self.stopped = False
+
+    def is_set(self):
+        return self.stopped
+
+    def set(self):
+        self.stopped = True
+
+    def wait(self, seconds):
+        self.stopped = True
+
+
+def test_the_sweep_loop_also_removes_orphan_files(monkeypatch, capsys):
+    name = attachments.storage().save(attachments.new_stored_name(), ContentFile(b"left behind"))
+    _age(name, 2)
+    monkeypatch.setattr("tickets.management.commands.sla_sweep.threading.Event", OneRound)
+    monkeypatch.setattr("tickets.management.commands.sla_sweep.signal.signal", lambda *args: None)
+    monkeypatch.setattr("tickets.management.commands.sla_sweep.close_old_connections", lambda: None)
+    call_command("sla_sweep", "--loop", "60")
+    assert stored_files() == [] and "removed 1 attachment files" in capsys.readouterr().out
