@@ -26,7 +26,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from helpdesk.i18n import pick
@@ -208,21 +207,25 @@ def _image(data, name):
         return None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(name) from None
-    except (OSError, SyntaxError, ValueError):
+    except Exception:  # a malformed header may raise anything from a plugin: damaged, never a server error
         raise _refused(_("%(name)s is damaged or not a complete image."), "damaged", name) from None
     with image:
         if image.width * image.height > MAX_PIXELS or image.width < 1 or image.height < 1:
             raise _too_many_pixels(name)
         if GIF_SCRIPT.match(data) or MARKUP.search(data):
             raise _markup(name)
-        content_type = IMAGE_FORMATS[image.format]
+        # A phone's multi-picture JPEG (MPO) is a JPEG whose first picture is the photo.
+        fmt = "JPEG" if image.format == "MPO" else image.format
+        if fmt not in IMAGE_FORMATS:
+            raise _unsupported(name)
+        content_type = IMAGE_FORMATS[fmt]
         try:
             image.seek(0)
             image.load()
-            frame = ImageOps.exif_transpose(image) if image.format == "JPEG" else image.copy()
+            frame = ImageOps.exif_transpose(image) if fmt == "JPEG" else image.copy()
             out = io.BytesIO()
-            _save(frame, image.format, out)
-        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+            _save(frame, fmt, out)
+        except Exception:  # likewise for a decoder meeting damaged data
             raise _refused(_("%(name)s is damaged or not a complete image."), "damaged", name) from None
     return Upload(_with_extension(name, content_type), content_type, out.getvalue())
 
@@ -285,7 +288,7 @@ def _pdf(data, name):
                 stack.extend(item)
     except ValidationError:
         raise
-    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+    except Exception:  # pypdf meeting a malformed file may raise anything: damaged, never a server error
         raise _damaged_pdf(name) from None
     return Upload(_with_extension(name, "application/pdf"), "application/pdf", data)
 

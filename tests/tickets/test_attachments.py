@@ -332,3 +332,34 @@ def test_a_secret_typed_into_the_file_name_is_redacted_like_one_in_the_file():
     assert phrase.split()[4] not in result.name and result.name.endswith(".png")
     result = accepted(b"hello", name="my password is Hunter22x.txt")
     assert "Hunter22x" not in result.name and result.secrets_removed == ("password",)
+
+
+def test_a_phones_multi_picture_jpeg_is_accepted_as_its_first_picture():
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (40, 30), (1, 2, 3)), Image.new("RGB", (40, 30), (250, 250, 250))
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    result = accepted(out.getvalue(), name="IMG_0002.JPG")
+    assert result.content_type == "image/jpeg"
+    with Image.open(io.BytesIO(result.data)) as stored:
+        assert stored.format == "JPEG" and getattr(stored, "n_frames", 1) == 1
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "GIF", "PDF"])
+def test_damaged_files_are_always_a_refusal_or_a_clean_file_never_a_crash(fmt):
+    import random
+
+    original = pdf_bytes() if fmt == "PDF" else image_bytes(fmt, size=(64, 48))
+    rng = random.Random(fmt)
+    for _ in range(150):
+        data = bytearray(original)
+        for _flip in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            data = data[: rng.randrange(1, len(data))]
+        try:
+            result = accepted(bytes(data), name=f"fuzz.{fmt.lower()}")
+        except ValidationError as error:
+            assert error.error_list[0].code in {"damaged", "unsupported", "markup", "too_many_pixels", "active_pdf",
+                                                "encrypted"}  # fmt: skip
+        else:
+            assert result.content_type in attachments.EXTENSIONS
