@@ -98,7 +98,7 @@ class ProblemFieldInline(admin.StackedInline):
 @admin.register(ProblemType)
 class ProblemTypeAdmin(admin.ModelAdmin):
     form = ProblemTypeForm
-    list_display = ["slug", "name_en", "name_zh", "queue", "active", "position"]
+    list_display = ["slug", "name_en", "name_zh", "queue", "attachment_required", "active", "position"]
     list_editable = ["active", "position"]
     list_filter = ["active", "queue"]
     list_select_related = ["queue"]
