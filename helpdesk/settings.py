@@ -239,8 +239,20 @@ TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Customers' attachments: outside the static root and anything whitenoise serves, read only through the
+# authorised download views (tickets.attachments.download_response).
+ATTACHMENTS_ROOT = Path(env_str("ATTACHMENTS_DIR", str(BASE_DIR / "var" / "attachments")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": ATTACHMENTS_ROOT,
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

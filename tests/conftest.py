@@ -29,6 +29,18 @@ def _rate_limit_window(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _attachments_in_a_temporary_directory(settings, tmp_path):
+    """Each test stores attachment files in its own directory, never in the project's var/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "attachments", "base_url": None},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

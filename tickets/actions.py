@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from helpdesk import ratelimit
 from kb.models import Article
 from kb.search import analytics
+from tickets import attachments as files
 from tickets import clocks, notifications, secretguard, tasks
 from tickets import fields as field_kinds
 from tickets.models import (
@@ -110,6 +111,7 @@ def _existing(token):
     return Ticket.objects.filter(tracking_token_hash=hash_token(token), created_at__gte=since).first()
 
 
+@files.files_follow_transaction
 @transaction.atomic
 def open_ticket(
     *,
@@ -124,6 +126,7 @@ def open_ticket(
     visit="",
     submission="",
     removed=None,
+    attachments=(),
 ):
     """Open a ticket with its first message; returns Opened(ticket, raw tracking token, created).
 
@@ -132,8 +135,9 @@ def open_ticket(
     2. Derive the tracking token from the form's submission key: a form sent twice (a double click, a retry)
        finds the ticket it made the first time and returns it with created=False.
     3. Create the ticket under a fresh random reference, retrying on the rare collision.
-    4. Add the description as the first public customer message, an "opened" event, and a "secret removed"
-       event naming the kinds and places (never the secret) when the guard removed anything.
+    4. Add the description as the first public customer message with the `attachments` (Uploads from
+       `tickets.attachments.accept`) stored on it, an "opened" event, and a "secret removed" event naming the kinds
+       and places (never the secret) when the guard removed anything, from a text attachment too.
     5. Mark the visit's searches as having ended in a ticket.
     6. Queue the confirmation email (sent after commit by the task worker; a rollback takes it back).
     """
@@ -142,6 +146,8 @@ def open_ticket(
     texts, found = secretguard.redact_values(given, contexts)
     subject, description, name = texts.pop("subject"), texts.pop("description"), texts.pop("customer_name")
     removed = dict(removed or {})
+    if in_files := files.secrets_in(attachments):
+        found = {**found, "attachments": in_files}
     for where, more in found.items():
         removed[where] = secretguard.ordered([*removed.get(where, []), *more])
     kinds = secretguard.ordered(kind for found in removed.values() for kind in found)
@@ -175,13 +181,14 @@ def open_ticket(
             if submission:  # an old form whose ticket is past the window: this is a new submission
                 token = new_tracking_token()
                 ticket.tracking_token_hash = hash_token(token)
-    Message.objects.create(
+    message = Message.objects.create(
         ticket=ticket,
         kind=Message.Kind.PUBLIC,
         author=Message.Author.CUSTOMER,
         body=description,
         secrets_removed=removed.get("description", []),
     )
+    files.store(ticket=ticket, message=message, uploads=attachments)
     TicketEvent.objects.create(
         ticket=ticket,
         kind=TicketEvent.Kind.OPENED,
@@ -240,12 +247,14 @@ def add_customer_reply_for_request(*, ticket, body, idempotency_key, request_has
     return _remembered(IdempotentRequest.Scope.REPLY, idempotency_key, request_hash, ticket, message=message)
 
 
+@files.files_follow_transaction
 @transaction.atomic
-def add_customer_reply(*, ticket, body, submission="", removed=()):
+def add_customer_reply(*, ticket, body, submission="", removed=(), attachments=()):
     """Add the customer's public reply; a pending or solved ticket is open again. Closed tickets refuse replies.
 
-    The reply passes the secrets guard (`removed`: the kinds the caller's form already took out); a reply form sent
-    twice (same submission key) adds one message.
+    The reply passes the secrets guard (`removed`: the kinds the caller's form already took out), and so did its
+    `attachments` (Uploads from `tickets.attachments.accept`, stored on the message); a reply form sent twice (same
+    submission key) adds one message.
     """
     _lock(ticket)
     if not ticket.accepts_replies:
@@ -263,15 +272,18 @@ def add_customer_reply(*, ticket, body, submission="", removed=()):
         secrets_removed=kinds,
         submission_hash=submission_hash,
     )
+    files.store(ticket=ticket, message=message, uploads=attachments)
     TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.CUSTOMER_REPLIED, data={"message_id": message.pk})
     update = []
-    if kinds:
+    places = {where: found for where, found in (("reply", kinds), ("attachments", files.secrets_in(attachments)))
+              if found}  # fmt: skip
+    if places:
         TicketEvent.objects.create(
             ticket=ticket,
             kind=TicketEvent.Kind.SECRET_REMOVED,
-            data={"removed": {"reply": kinds}, "message_id": message.pk},
+            data={"removed": places, "message_id": message.pk},
         )
-        ticket.secrets_removed = secretguard.ordered([*ticket.secrets_removed, *kinds])
+        ticket.secrets_removed = secretguard.ordered([*ticket.secrets_removed, *kinds, *places.get("attachments", [])])
         update.append("secrets_removed")
     _save(ticket, *update)
     if ticket.status in REOPENED_BY_REPLY:

@@ -5,12 +5,15 @@ Every ticket page and action goes through `TicketAdmin.get_queryset`, scoped to 
 another queue's ticket is a 404, and a bulk action never reaches it.
 """
 
+import functools
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.http import Http404, HttpResponseBadRequest
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -95,7 +98,7 @@ class ProblemFieldInline(admin.StackedInline):
 @admin.register(ProblemType)
 class ProblemTypeAdmin(admin.ModelAdmin):
     form = ProblemTypeForm
-    list_display = ["slug", "name_en", "name_zh", "queue", "active", "position"]
+    list_display = ["slug", "name_en", "name_zh", "queue", "attachment_required", "active", "position"]
     list_editable = ["active", "position"]
     list_filter = ["active", "queue"]
     list_select_related = ["queue"]
@@ -188,6 +191,13 @@ class TicketAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return admin_views.ticket_page(request, self, object_id)
+
+    def get_urls(self):
+        download = self.admin_site.admin_view(functools.partial(admin_views.download, model_admin=self))
+        return [
+            path("<int:ticket_id>/files/<str:public_id>/", download, name="tickets_ticket_file"),
+            *super().get_urls(),
+        ]
 
     # Columns
 

@@ -97,13 +97,18 @@ class ProblemFieldFormSet(forms.BaseInlineFormSet):
 
 
 class ProblemTypeForm(TranslatedTextsMixin, forms.ModelForm):
+    translated = {"names": "name", "descriptions": "description", "attachment_hints": "attachment_hint"}
+
     class Meta:
         model = ProblemType
-        fields = ("slug", "queue", "position", "active")
+        fields = ("slug", "queue", "position", "active", "attachment_required")
 
 
 add_translated_fields(ProblemTypeForm, "name", _("Name"), required_default=True, textarea=False)
 add_translated_fields(ProblemTypeForm, "description", _("Description"), required_default=False, textarea=True)
+add_translated_fields(
+    ProblemTypeForm, "attachment_hint", _("Attachment hint"), required_default=False, textarea=False, max_length=200
+)
 
 
 # The agent desk

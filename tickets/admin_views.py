@@ -10,17 +10,29 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import prefetch_related_objects
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_safe
 
-from tickets import actions, secretguard
+from tickets import actions, attachments, secretguard
 from tickets.admin_forms import WorkForm
-from tickets.models import CannedReply, EscalationRule, Message, Metric, Queue, Rating, SLAClock, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    CannedReply,
+    EscalationRule,
+    Message,
+    Metric,
+    Queue,
+    Rating,
+    SLAClock,
+    Ticket,
+    TicketEvent,
+)
 from tickets.templatetags.desk import duration_words
 
 Kind = TicketEvent.Kind
@@ -58,7 +70,12 @@ def _when(value):
 
 def _places(removed, field_labels):
     """{where: [kinds]} from a secret_removed event → "seed phrase (description), password (TxID)"."""
-    where_words = {"subject": gettext("subject"), "description": gettext("description"), "reply": gettext("reply")}
+    where_words = {
+        "subject": gettext("subject"),
+        "description": gettext("description"),
+        "reply": gettext("reply"),
+        "attachments": gettext("attachments"),
+    }
     parts = []
     for where, kinds in (removed or {}).items():
         what = ", ".join(str(secretguard.LABELS.get(kind, kind)) for kind in kinds)
@@ -342,7 +359,7 @@ def _render(request, model_admin, ticket, form, can_change):
     prefetch_related_objects([ticket], "problem_type__fields")
     field_labels = {row.name: row.label for row in ticket.problem_type.fields.all()}
     events = list(ticket.events.all())
-    conversation = list(ticket.messages.select_related("author_user"))
+    conversation = list(ticket.messages.select_related("author_user").prefetch_related("attachments"))
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
@@ -356,6 +373,7 @@ def _render(request, model_admin, ticket, form, can_change):
         "can_de_escalate": request.user.has_perm("tickets.de_escalate_ticket"),
         "field_items": ticket.field_items(),
         "conversation": conversation,
+        "has_files": any(message.attachments.all() for message in conversation),
         "internal": Message.Kind.INTERNAL,
         "audit_log": audit_log(events, field_labels),
         "clocks": clock_rows(ticket.clocks.order_by("metric", "cycle")),
@@ -364,6 +382,16 @@ def _render(request, model_admin, ticket, form, can_change):
         "now": timezone.now(),
     }
     return TemplateResponse(request, "admin/tickets/ticket/ticket.html", context)
+
+
+@require_safe
+def download(request, *, model_admin, ticket_id, public_id):
+    """A ticket's file for staff who can see the ticket; another queue's ticket or a wrong id is the same 404."""
+    visible = model_admin.get_queryset(request).filter(pk=ticket_id)
+    attachment = Attachment.objects.filter(ticket__in=visible, public_id=public_id).first()
+    if attachment is None or not model_admin.has_view_or_change_permission(request, attachment.ticket):
+        raise Http404(gettext("No such file."))
+    return attachments.download_response(attachment)
 
 
 def action_page(model_admin, request, tickets, *, action, title, form, intro=""):

@@ -6,9 +6,10 @@ import secrets
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.i18n import pick
 from kb.models import Article
+from tickets import attachments, secretguard
 from tickets import fields as field_kinds
-from tickets import secretguard
 from tickets.models.ratings import COMMENT_MAX, SCORE_WORDS
 
 SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -28,6 +29,40 @@ class SubmissionKeyField(forms.CharField):
         """Anything but a well-formed key counts as none (a new submission), never as an error."""
         value = super().clean(value)
         return value if SUBMISSION_KEY.match(value) else ""
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.Field):
+    """Up to `attachments.MAX_FILES` files, checked and cleaned by `attachments.accept`; cleans to a list of Uploads.
+
+    A form sent back with an error elsewhere cannot show the chosen files again (browsers never refill a file
+    input): the form's `files_dropped` says so, and the page asks the customer to choose them again.
+    """
+
+    widget = MultipleFileInput
+
+    def __init__(self, *, required_error=None, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.required_error = required_error
+        self.widget.attrs.setdefault("accept", "image/png,image/jpeg,image/webp,image/gif,application/pdf,text/plain")
+
+    def to_python(self, data):
+        if data is None:
+            return []
+        return [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+
+    def validate(self, value):
+        if self.required and not value:
+            raise self.required_error or forms.ValidationError(self.error_messages["required"], code="required")
+
+    def clean(self, value):
+        value = self.to_python(value)
+        self.validate(value)
+        return attachments.accept(value) if value else []
 
 
 class GuardedForm(forms.Form):
@@ -86,6 +121,32 @@ class GuardedForm(forms.Form):
         """The kinds of secret removed from any field, in the guard's order."""
         return tuple(secretguard.ordered(kind for kinds in getattr(self, "removed", {}).values() for kind in kinds))
 
+    @property
+    def files_dropped(self):
+        """Whether files were sent with a form that came back with errors: they must be chosen again."""
+        return bool(self.is_bound and self.files.getlist("attachments") and self.errors)
+
+    def uploads(self):
+        return self.cleaned_data.get("attachments") or []
+
+
+def attachments_field(problem_type=None, language=None):
+    """The files field: required, with the type's hint, when the problem type asks for a file."""
+    limits = _("Up to %(count)s files (PNG, JPEG, WebP or GIF images, PDF, or plain text), %(size)s MB each.") % {
+        "count": attachments.MAX_FILES,
+        "size": attachments.MAX_FILE_SIZE // (1024 * 1024),
+    }
+    hint = pick(problem_type.attachment_hints, language) if problem_type else ""
+    required = bool(problem_type and problem_type.attachment_required)
+    return AttachmentsField(
+        label=_("Attachments"),
+        required=required,
+        help_text=_("%(hint)s. %(limits)s") % {"hint": hint[:1].upper() + hint[1:].rstrip(".。 "), "limits": limits}
+        if hint
+        else limits,
+        required_error=attachments.required_error(problem_type, language) if required else None,
+    )
+
 
 class TicketForm(GuardedForm):
     submission = SubmissionKeyField()
@@ -133,6 +194,7 @@ class TicketForm(GuardedForm):
                 self.free_text.add(row.name)
             elif row.kind in field_kinds.SECRET_CONTEXT:
                 self.contexts[row.name] = field_kinds.SECRET_CONTEXT[row.kind]
+        self.fields["attachments"] = attachments_field(problem_type, language)
         if not self.is_bound:
             self.initial["submission"] = new_submission_key()
 
@@ -165,6 +227,7 @@ class ReplyForm(GuardedForm):
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
+        self.fields["attachments"] = attachments_field()
         if not self.is_bound:
             self.initial["submission"] = new_submission_key()
 

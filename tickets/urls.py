@@ -18,4 +18,9 @@ urlpatterns = [
     re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/rate/$", views.rate_ticket, name="rate"),
     re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/reopen/$", views.reopen_ticket, name="reopen"),
     re_path(rf"^(?P<reference>{REFERENCE_PATTERN})/solved/$", views.solve_ticket, name="solve"),
+    re_path(
+        rf"^(?P<reference>{REFERENCE_PATTERN})/files/(?P<public_id>[A-Za-z0-9_-]{{10,32}})/$",
+        views.download,
+        name="file",
+    ),
 ]

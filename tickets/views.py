@@ -25,9 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from helpdesk import ratelimit
 from kb.models import Article
 from kb.search import analytics, related
-from tickets import access, actions, rating_links, reply_time, secretguard
+from tickets import access, actions, attachments, rating_links, reply_time, secretguard
 from tickets.forms import LookupForm, RatingForm, ReplyForm, SolvedForm, TicketForm
-from tickets.models import LINK_LIFETIME, LookupLink, Message, ProblemType, Rating, Ticket, hash_token
+from tickets.models import LINK_LIFETIME, Attachment, LookupLink, Message, ProblemType, Rating, Ticket, hash_token
 from tickets.models.ratings import SCORE_WORDS
 from tickets.models.tickets import reopen_window
 
@@ -86,7 +86,10 @@ def choose_type(request):
 def new_ticket(request, slug):
     problem_type = get_object_or_404(ProblemType.objects.active().prefetch_related("fields"), slug=slug)
     language = get_language()
-    form = TicketForm(problem_type, language, data=request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = TicketForm(
+        problem_type, language, data=request.POST if posted else None, files=request.FILES if posted else None
+    )
     status, throttled = 200, False
     if form.is_valid():
         retry_after = _limited("ticket-open", request, OPEN_LIMIT, OPEN_PERIOD)
@@ -103,6 +106,7 @@ def new_ticket(request, slug):
                 visit=analytics.visit_key(request.COOKIES.get(analytics.VISIT_COOKIE, "")),
                 submission=form.cleaned_data["submission"],
                 removed=form.removed,
+                attachments=form.uploads(),
             )
             ticket = opened.ticket
             access.grant(request, ticket)
@@ -146,7 +150,8 @@ def ticket_page(request, reference):
     ticket = access.granted(request, reference)
     if ticket is None:
         raise Http404(_("No such ticket."))
-    form = ReplyForm(request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = ReplyForm(request.POST if posted else None, files=request.FILES if posted else None)
     status, retry_after = 200, None
     if form.is_valid():
         retry_after = _limited("ticket-reply", request, REPLY_LIMIT, REPLY_PERIOD)
@@ -157,12 +162,13 @@ def ticket_page(request, reference):
                     body=form.cleaned_data["body"],
                     submission=form.cleaned_data["submission"],
                     removed=form.secrets_removed,
+                    attachments=form.uploads(),
                 )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                if message.secrets_removed:
-                    _flash(request, FLASH_REMOVED, ticket, message.secrets_removed)
+                if kinds := secretguard.ordered([*message.secrets_removed, *attachments.secrets_in(form.uploads())]):
+                    _flash(request, FLASH_REMOVED, ticket, kinds)
                 return _private(_see_other(reverse("tickets:ticket", args=[ticket.reference]) + "#latest"))
         else:
             status = 429
@@ -201,7 +207,7 @@ def _track(request, ticket, *, form=None, rating_form=None, solve_form=None, sta
     removed = _take(request, FLASH_REMOVED, ticket) or (form.secrets_removed if form.is_bound else ())
     if rating_form is not None and rating_form.is_bound and not removed:
         removed = rating_form.secrets_removed
-    messages_list = list(ticket.messages.public())
+    messages_list = list(ticket.messages.public().prefetch_related("attachments"))
     answers = []
     if (new or solve_form is not None) and ticket.self_service_open(messages_list):
         description = next((m.body for m in messages_list if m.author == Message.Author.CUSTOMER), "")
@@ -418,3 +424,17 @@ def rate_link(request, token):
         ),
     }
     return _private(render(request, "tickets/rate.html", context))
+
+
+@require_http_methods(["GET", "HEAD"])
+def download(request, reference, public_id):
+    """A file of the customer's own ticket; another ticket's, a wrong id and a missing file are the same 404."""
+    ticket = access.granted(request, reference)
+    attachment = (
+        Attachment.objects.filter(ticket=ticket, public_id=public_id, message__kind=Message.Kind.PUBLIC).first()
+        if ticket is not None
+        else None
+    )
+    if attachment is None:
+        raise Http404(_("No such file."))
+    return attachments.download_response(attachment)

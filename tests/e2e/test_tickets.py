@@ -100,3 +100,34 @@ def test_the_ticket_form_fits_a_phone_and_keeps_values_after_an_error(pages, des
     expect(page.locator("input[name=email]")).to_have_value("not-an-email")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert not Ticket.objects.exists()
+
+
+def test_on_a_phone_a_customer_attaches_a_screenshot_sees_it_on_the_ticket_and_downloads_it(pages, desk, tmp_path):
+    import io
+
+    from PIL import Image
+
+    shot = tmp_path / "截图.png"
+    Image.new("RGB", (390, 844), (20, 120, 200)).save(shot, "PNG")
+    page = pages.open("/en/tickets/new/deposit/", **PHONE)
+    page.locator("input[name=email]").fill("alice@example.com")
+    page.locator("input[name=subject]").fill("Deposit not arrived after 2 hours")
+    page.locator("textarea[name=description]").fill("Sent 500 USDT two hours ago.")
+    page.locator("select[name=coin]").select_option("USDT")
+    page.locator("select[name=network]").select_option("TRC20")
+    page.locator("input[name=txid]").fill(TXID)
+    page.locator("input[name=amount]").fill("500")
+    page.locator("input[name=address]").fill(ADDRESS)
+    page.locator("input[name=attachments]").set_input_files(str(shot))
+    page.locator("form.ticket-form button[type=submit]").click()
+
+    ticket = Ticket.objects.get()
+    page.wait_for_url(f"**/en/tickets/{ticket.reference}/?new=1")
+    link = page.locator(".message-files a")
+    expect(link).to_contain_text("截图.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "截图.png"
+    with Image.open(io.BytesIO(open(download.value.path(), "rb").read())) as image:
+        assert image.size == (390, 844)

@@ -37,10 +37,10 @@ def test_required_fields_come_from_the_rows(deposit):
     assert "note" not in bound.errors and "memo" not in bound.errors
 
 
-def test_the_type_fields_follow_the_fixed_fields_in_row_order(deposit):
+def test_the_type_fields_follow_the_fixed_fields_in_row_order_and_the_files_come_last(deposit):
     assert list(form(deposit).fields) == [
         "earlier_removed", "submission", "name", "email", "uid", "subject", "description",
-        "coin", "network", "txid", "amount", "address", "memo", "note",
+        "coin", "network", "txid", "amount", "address", "memo", "note", "attachments",
     ]  # fmt: skip
 
 

@@ -313,7 +313,7 @@ def test_the_tracking_page_runs_as_many_queries_for_3_messages_as_for_10(client,
     for _ in range(2):
         add_message(ticket)
     three = _count(client, url)
-    assert three == 4  # the ticket, its field rows, its messages, its first-reply clock (session: the cache)
+    assert three == 5  # the ticket, its field rows, its messages, their files, its first-reply clock (session: cache)
     for _ in range(7):
         add_message(ticket, kind=Message.Kind.INTERNAL if _ % 2 else Message.Kind.PUBLIC)
     _queries(client, url, django_assert_num_queries, three)

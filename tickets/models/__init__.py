@@ -1,5 +1,7 @@
-"""The tickets app's models: the tickets themselves, the SLA configuration and clocks, emails and lookup links."""
+"""The tickets app's models: tickets and their attachments, SLA configuration and clocks, emails, lookup links,
+ratings and idempotent API requests."""
 
+from tickets.models.attachments import Attachment
 from tickets.models.emails import OutgoingEmail
 from tickets.models.idempotency import IdempotentRequest, request_fingerprint
 from tickets.models.lookups import LINK_LIFETIME, LookupLink, new_lookup_token
@@ -33,9 +35,9 @@ from tickets.models.tickets import (
 )
 
 __all__ = [
-    "LINK_LIFETIME", "PLACEHOLDER", "REFERENCE_ALPHABET", "REFERENCE_LENGTH", "REFERENCE_PATTERN", "BusinessCalendar",
-    "CannedReply", "EscalationRule", "Holiday", "IdempotentRequest", "LookupLink", "Message", "Metric",
-    "OutgoingEmail", "ProblemField", "ProblemType", "Queue", "Rating", "SLAClock", "SLAPolicy", "SLATarget", "Ticket",
-    "TicketEvent", "Weekday", "WorkingHours", "hash_token", "new_lookup_token", "new_reference", "new_tracking_token",
-    "request_fingerprint",
+    "LINK_LIFETIME", "PLACEHOLDER", "REFERENCE_ALPHABET", "REFERENCE_LENGTH", "REFERENCE_PATTERN", "Attachment",
+    "BusinessCalendar", "CannedReply", "EscalationRule", "Holiday", "IdempotentRequest", "LookupLink", "Message",
+    "Metric", "OutgoingEmail", "ProblemField", "ProblemType", "Queue", "Rating", "SLAClock", "SLAPolicy", "SLATarget",
+    "Ticket", "TicketEvent", "Weekday", "WorkingHours", "hash_token", "new_lookup_token", "new_reference",
+    "new_tracking_token", "request_fingerprint",
 ]  # fmt: skip

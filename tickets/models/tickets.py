@@ -105,6 +105,17 @@ class ProblemType(NamedInLanguages):
     queue = models.ForeignKey(Queue, models.PROTECT, related_name="problem_types", verbose_name=_("queue"))
     position = models.PositiveIntegerField(_("position"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    attachment_required = models.BooleanField(
+        _("attachment required"),
+        default=False,
+        help_text=_("The form refuses a ticket of this type without at least one file."),
+    )
+    attachment_hints = models.JSONField(
+        _("attachment hints"),
+        default=dict,
+        blank=True,
+        help_text=_("Per language: which file the customer should attach, e.g. a screenshot of the rejection notice."),
+    )
     objects = ProblemTypeQuerySet.as_manager()
 
     class Meta:
@@ -114,6 +125,10 @@ class ProblemType(NamedInLanguages):
 
     def get_absolute_url(self):
         return reverse("tickets:form", args=[self.slug])
+
+    @property
+    def attachment_hint(self):
+        return pick(self.attachment_hints)
 
     def clean(self):
         if not any(isinstance(v, str) and v.strip() for v in (self.names or {}).values()):

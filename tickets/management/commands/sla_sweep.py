@@ -2,11 +2,12 @@
 
 import signal
 import threading
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from tickets import notifications
+from tickets import attachments, notifications
 from tickets.sweep import BATCH, sweep
 
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_args: stop.set())
         self.stdout.write(f"Sweeping every {loop:g} s; stop with Ctrl-C.")
+        orphans_due = time.monotonic()
         while not stop.is_set():
             close_old_connections()
             result = sweep(batch=batch)
@@ -40,6 +42,11 @@ class Command(BaseCommand):
             # Emails whose worker died halfway wait for nobody: queue them again.
             if requeued := notifications.requeue_stalled():
                 self.stdout.write(f"queued {requeued} stalled emails again")
+            # Files a rolled-back transaction left behind: looked for once an hour, not on every sweep.
+            if time.monotonic() >= orphans_due:
+                orphans_due = time.monotonic() + attachments.ORPHAN_AGE.total_seconds()
+                if removed := attachments.remove_orphans():
+                    self.stdout.write(f"removed {removed} attachment files without a ticket")
             stop.wait(loop)
 
     def _report(self, result):
