@@ -218,6 +218,16 @@ def _one_letter_less(lang):
     return {w[:i] + w[i + 1 :] for w in _wordlists()[lang] if len(w) >= 4 for i in range(len(w))}
 
 
+@cache
+def _script(word):
+    """The writing system of a word's first letter ("LATIN", "CYRILLIC", "HANGUL"…; Chinese and kana are "CJK").
+
+    A mistyped word is written in its list's script: "HD" after a Chinese phrase is a reference, not a typo.
+    """
+    script = unicodedata.name(word[0], "").split(" ")[0]
+    return "CJK" if script in {"CJK", "HIRAGANA", "KATAKANA"} else script
+
+
 def _near_miss(key, lang):
     """Whether a non-list token reads as a mistyped word of `lang` (or, in Chinese, a word glued to its neighbour)."""
     words = _wordlists()[lang]
@@ -276,7 +286,10 @@ def _phrases_in(text, tokens, lang):
             prev_label = True
             continue
         index = words.get(key)
-        if index is None and not (prev_label or LIST_GAP.search(gap) or _near_miss(key, lang)):
+        tolerated = _script(key) == _script(next(iter(words))) and (
+            prev_label or LIST_GAP.search(gap) or _near_miss(key, lang)
+        )
+        if index is None and not tolerated:
             runs.append(run)
             run = []
         else:

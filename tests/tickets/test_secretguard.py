@@ -545,3 +545,41 @@ def test_a_phrase_after_words_that_loosen_the_run_is_found():
 
 def found_text(text):
     return "".join(text[f.start : f.end] for f in find_secrets(text))
+
+
+def test_latin_letters_after_a_chinese_phrase_are_never_taken_for_a_mistyped_word_of_it():
+    # Simplified and traditional Chinese share characters: the traditional list read this phrase's tail as a
+    # 12-word phrase and, one word per line being a list layout, tolerated the "HD" of the reference after it as a
+    # typo. Random phrases once ate the reference's start about 1 time in 900.
+    words = [
+        "稍",
+        "绝",
+        "喊",
+        "钉",
+        "答",
+        "阴",
+        "屋",
+        "人",
+        "排",
+        "注",
+        "圈",
+        "暂",
+        "钉",
+        "出",
+        "右",
+        "付",
+        "字",
+        "相",
+        "袋",
+        "女",
+        "彭",
+        "豆",
+        "的",
+        "勤",
+    ]
+    text = "Ticket HD-7KQ2M9XP\n" + "\n".join(words) + "\n(HD-7KQ2M9XP)"
+    assert redact(text).text == "Ticket HD-7KQ2M9XP\n[removed: seed phrase]\n(HD-7KQ2M9XP)"
+    for _ in range(300):
+        words = words_of(generate("chinese_simplified", 256))
+        text = "Ticket HD-7KQ2M9XP\n" + "\n".join(words) + "\n(HD-7KQ2M9XP)"
+        assert redact(text).text == "Ticket HD-7KQ2M9XP\n[removed: seed phrase]\n(HD-7KQ2M9XP)", words
