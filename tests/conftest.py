@@ -3,8 +3,10 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.utils import translation
+from django_tasks_db.management.commands import db_worker
 
 from kb import stats
 
@@ -163,3 +165,27 @@ def totp_clock(monkeypatch):
     clock = _Clock(1_800_000_000.0)
     monkeypatch.setattr("django_otp.plugins.otp_totp.models.time", clock)
     return clock
+
+
+@pytest.fixture
+def run_worker(monkeypatch):
+    """Run django-tasks-db's worker in this process until no task is ready (its --batch mode), as after a restart.
+
+    Inside a test's transaction the worker must not drop the connection it shares with the test.
+    """
+    if connection.in_atomic_block:
+        monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run():
+        db_worker.Worker(
+            queue_names=["default"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
+        ).run()
+
+    return run

@@ -17,7 +17,6 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tests.tickets.factories import make_problem_type, open_ticket
-from tests.tickets.test_notifications import run_worker  # noqa: F401 (a fixture)
 from tickets import actions
 from tickets.models import LookupLink, OutgoingEmail, Ticket, hash_token
 

@@ -17,7 +17,6 @@ from django.db.models import F
 from django.tasks import TaskResultStatus
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
-from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from tests.tickets.factories import add_message, make_clock, make_problem_type, make_queue, open_ticket
@@ -88,30 +87,6 @@ def mail_server(settings):
     yield server
     if server.controller is not None:
         server.down()
-
-
-@pytest.fixture
-def run_worker(monkeypatch):
-    """Run django-tasks-db's worker in this process until no task is ready (its --batch mode), as after a restart.
-
-    Inside a test's transaction the worker must not drop the connection it shares with the test.
-    """
-    if connection.in_atomic_block:
-        monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
-
-    def run():
-        db_worker.Worker(
-            queue_names=["default"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-            excluded_queue_names=[],
-        ).run()
-
-    return run
 
 
 def pass_time(minutes):

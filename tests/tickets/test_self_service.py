@@ -13,13 +13,11 @@ from django.utils import timezone
 from kb.models import Article
 from kb.search import analytics
 from tests.factories import make_article, make_section
-from tests.tickets import test_notifications
 from tests.tickets.factories import add_message, deposit_values, follow_link, make_problem_type, open_ticket
 from tickets import actions, dashboard
 from tickets.models import OutgoingEmail, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
-run_worker = test_notifications.run_worker  # the task worker as a fixture
 
 SUBJECT = "Deposit not arrived after 2 hours"
 DESCRIPTION = "I sent USDT on TRC20 two hours ago and the deposit is still not credited."
