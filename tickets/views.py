@@ -67,6 +67,14 @@ def _flash(request, key, ticket, value):
     request.session[key] = notes
 
 
+def _granted(request, reference):
+    """The ticket this session holds a grant to, else the one 404 (for a missing ticket and a stranger's alike)."""
+    ticket = access.granted(request, reference)
+    if ticket is None:
+        raise Http404(_("No such ticket."))
+    return ticket
+
+
 def _take(request, key, ticket):
     notes = request.session.get(key, {})
     value = notes.pop(str(ticket.pk), None)
@@ -147,9 +155,7 @@ def follow_link(request, token):
 @sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
 def ticket_page(request, reference):
-    ticket = access.granted(request, reference)
-    if ticket is None:
-        raise Http404(_("No such ticket."))
+    ticket = _granted(request, reference)
     posted = request.method == "POST"
     form = ReplyForm(request.POST if posted else None, files=request.FILES if posted else None)
     status, retry_after = 200, None
@@ -178,9 +184,7 @@ def ticket_page(request, reference):
 @require_POST
 def solve_ticket(request, reference):
     """ "This solved my problem": the ticket is solved by the article the customer chose (self-service)."""
-    ticket = access.granted(request, reference)
-    if ticket is None:
-        raise Http404(_("No such ticket."))
+    ticket = _granted(request, reference)
     form = SolvedForm(request.POST)
     if form.is_valid():
         try:
@@ -351,9 +355,7 @@ def _rate(request, ticket, form, solve=None):
 @require_POST
 def rate_ticket(request, reference):
     """The rating form of the tracking page (the session's grant to the ticket, like the page itself)."""
-    ticket = access.granted(request, reference)
-    if ticket is None:
-        raise Http404(_("No such ticket."))
+    ticket = _granted(request, reference)
     form = RatingForm(request.POST)
     if form.is_valid() and (rating := _rate(request, ticket, form)) is not None:
         _flash(request, FLASH_NOTICE, ticket, _rated(rating))
@@ -366,9 +368,7 @@ def rate_ticket(request, reference):
 @require_POST
 def reopen_ticket(request, reference):
     """The "Reopen" button of a solved ticket's page, within the reopen window."""
-    ticket = access.granted(request, reference)
-    if ticket is None:
-        raise Http404(_("No such ticket."))
+    ticket = _granted(request, reference)
     try:
         actions.reopen_ticket(ticket=ticket)
     except ValidationError as error:

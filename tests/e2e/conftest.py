@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tickets.factories import ADDRESS, TXID
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are still synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -72,3 +74,14 @@ def pages(browser, live_server):
     yield pages
     pages.close()
     assert pages.errors == [], "console errors or CSP violations:\n" + "\n".join(pages.errors)
+
+
+def fill_deposit(page, *, email, description):
+    """Fill the deposit-not-credited form's email, description and transfer fields (500 USDT on TRC20)."""
+    page.locator("input[name=email]").fill(email)
+    page.locator("textarea[name=description]").fill(description)
+    page.locator("select[name=coin]").select_option("USDT")
+    page.locator("select[name=network]").select_option("TRC20")
+    page.locator("input[name=txid]").fill(TXID)
+    page.locator("input[name=amount]").fill("500")
+    page.locator("input[name=address]").fill(ADDRESS)

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE
-from tests.tickets.factories import ADDRESS, TXID, make_problem_type
+from tests.e2e.conftest import PHONE, fill_deposit
+from tests.tickets.factories import make_problem_type
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.e2e
@@ -30,13 +30,7 @@ def file_ticket(page, subject, description):
     suggestions = page.locator("[data-ticket-suggestions]")
     expect(suggestions).to_be_visible()
     expect(suggestions.locator("a").first).to_contain_text("Deposit not showing up?")
-    page.locator("input[name=email]").fill("alice@example.com")
-    page.locator("textarea[name=description]").fill(description)
-    page.locator("select[name=coin]").select_option("USDT")
-    page.locator("select[name=network]").select_option("TRC20")
-    page.locator("input[name=txid]").fill(TXID)
-    page.locator("input[name=amount]").fill("500")
-    page.locator("input[name=address]").fill(ADDRESS)
+    fill_deposit(page, email="alice@example.com", description=description)
     page.locator("form.ticket-form button[type=submit]").click()
     ticket = Ticket.objects.get()
     page.wait_for_url(f"**/en/tickets/{ticket.reference}/?new=1")

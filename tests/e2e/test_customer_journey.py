@@ -15,8 +15,8 @@ from django.core.management import call_command
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE
-from tests.tickets.factories import ADDRESS, TXID, make_problem_type
+from tests.e2e.conftest import PHONE, fill_deposit
+from tests.tickets.factories import make_problem_type
 from tickets import actions
 from tickets.models import Attachment, Message, Rating, Ticket
 
@@ -64,13 +64,9 @@ def test_on_a_phone_a_customer_files_with_a_screenshot_follows_the_emailed_link_
     suggestions = page.locator("[data-ticket-suggestions]")
     expect(suggestions).to_be_visible()
     expect(suggestions.locator("a").first).to_contain_text("充值一直没到账")
-    page.locator("input[name=email]").fill("carol@example.com")
-    page.locator("textarea[name=description]").fill("两个小时前从钱包转入 500 USDT（TRC20），交易所还没到账。")
-    page.locator("select[name=coin]").select_option("USDT")
-    page.locator("select[name=network]").select_option("TRC20")
-    page.locator("input[name=txid]").fill(TXID)
-    page.locator("input[name=amount]").fill("500")
-    page.locator("input[name=address]").fill(ADDRESS)
+    fill_deposit(
+        page, email="carol@example.com", description="两个小时前从钱包转入 500 USDT（TRC20），交易所还没到账。"
+    )
     shot = tmp_path / "提币记录.png"
     Image.new("RGB", (390, 844), (240, 185, 11)).save(shot, "PNG")
     page.locator("input[name=attachments]").set_input_files(str(shot))

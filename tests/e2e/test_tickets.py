@@ -4,9 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from kb.models import SearchLog
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, fill_deposit
 from tests.factories import make_article, make_section
-from tests.tickets.factories import ADDRESS, TXID, make_problem_type
+from tests.tickets.factories import make_problem_type
 from tickets import actions
 from tickets.models import Ticket
 
@@ -33,13 +33,7 @@ def test_a_customer_searches_then_opens_a_ticket_and_lands_on_its_private_page(p
     expect(suggestions).to_be_visible()
     expect(suggestions.locator("a")).to_contain_text(["充值未到账怎么办"])
 
-    page.locator("input[name=email]").fill("alice@example.com")
-    page.locator("textarea[name=description]").fill("昨天转入 500 USDT，一直没到账。")
-    page.locator("select[name=coin]").select_option("USDT")
-    page.locator("select[name=network]").select_option("TRC20")
-    page.locator("input[name=txid]").fill(TXID)
-    page.locator("input[name=amount]").fill("500")
-    page.locator("input[name=address]").fill(ADDRESS)
+    fill_deposit(page, email="alice@example.com", description="昨天转入 500 USDT，一直没到账。")
     page.locator("form.ticket-form button[type=submit]").click()
 
     ticket = Ticket.objects.get()
@@ -110,14 +104,8 @@ def test_on_a_phone_a_customer_attaches_a_screenshot_sees_it_on_the_ticket_and_d
     shot = tmp_path / "截图.png"
     Image.new("RGB", (390, 844), (20, 120, 200)).save(shot, "PNG")
     page = pages.open("/en/tickets/new/deposit/", **PHONE)
-    page.locator("input[name=email]").fill("alice@example.com")
     page.locator("input[name=subject]").fill("Deposit not arrived after 2 hours")
-    page.locator("textarea[name=description]").fill("Sent 500 USDT two hours ago.")
-    page.locator("select[name=coin]").select_option("USDT")
-    page.locator("select[name=network]").select_option("TRC20")
-    page.locator("input[name=txid]").fill(TXID)
-    page.locator("input[name=amount]").fill("500")
-    page.locator("input[name=address]").fill(ADDRESS)
+    fill_deposit(page, email="alice@example.com", description="Sent 500 USDT two hours ago.")
     page.locator("input[name=attachments]").set_input_files(str(shot))
     page.locator("form.ticket-form button[type=submit]").click()
 
