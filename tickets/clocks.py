@@ -7,8 +7,10 @@ keeping what the sweep has already applied (warned_at, breached_at, escalated_le
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from uuid import uuid4
 
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -320,6 +322,35 @@ class Policies:
         return self.terms(policy).rules if policy else ()
 
 
+POLICIES_VERSION_KEY = "tickets:sla-policies-version"
+_current = (None, None)  # (version, Policies) as this process last loaded them
+
+
+def current_policies():
+    """The active policies, loaded once per process and reloaded after an SLA setting changes (tickets.signals).
+
+    Inside a transaction that changed SLA settings they are loaded fresh and not kept: that transaction may still
+    roll back.
+    """
+    global _current
+    if any(callback is policies_changed for _ids, callback, _robust in connection.run_on_commit):
+        return Policies()
+    version = cache.get(POLICIES_VERSION_KEY)
+    if version is None:
+        cache.add(POLICIES_VERSION_KEY, uuid4().hex, timeout=None)
+        version = cache.get(POLICIES_VERSION_KEY)
+    kept_version, policies = _current
+    if version is None or kept_version != version:
+        policies = Policies()
+        _current = (version, policies)
+    return policies
+
+
+def policies_changed():
+    """Start a new policies version: every process reloads the policies on its next use."""
+    cache.set(POLICIES_VERSION_KEY, uuid4().hex, timeout=None)
+
+
 def histories(tickets):
     """{ticket id: History} for the tickets, from their events and public messages (two queries)."""
     result = {
@@ -385,7 +416,7 @@ def refresh(tickets, *, now=None, policies=None):
     tickets = list(tickets)
     if not tickets:
         return {}
-    policies = policies or Policies()
+    policies = policies or current_policies()
     by_ticket = histories(tickets)
     existing = {}
     for row in SLAClock.objects.select_for_update().filter(ticket_id__in=by_ticket).order_by("id"):
