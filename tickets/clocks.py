@@ -351,6 +351,16 @@ def policies_changed():
     cache.set(POLICIES_VERSION_KEY, uuid4().hex, timeout=None)
 
 
+def opening_history(ticket):
+    """The history of a ticket just opened, as `histories` would read it: its opening status and priority."""
+    return History(
+        created_at=ticket.created_at,
+        statuses=[(ticket.created_at, Ticket.Status.NEW)],
+        priorities=[(ticket.created_at, ticket.priority)],
+        messages=[(ticket.created_at, "customer")],
+    )
+
+
 def histories(tickets):
     """{ticket id: History} for the tickets, from their events and public messages (two queries)."""
     result = {
@@ -402,10 +412,13 @@ STORED = (
 )
 
 
-@transaction.atomic
-def refresh(tickets, *, now=None, policies=None):
+# No savepoint of its own: no caller carries on after a failed refresh, and each savepoint is two round trips.
+@transaction.atomic(savepoint=False)
+def refresh(tickets, *, now=None, policies=None, opened=False):
     """Recompute and store the clocks of `tickets` (saved Ticket rows, current values) and their next due times.
 
+    `opened`: the tickets were opened just now (no status, priority or agent message since, no clock yet), so their
+    history and clocks need no queries.
     1. Match each ticket's policy and replay its history (no policy: its clocks are removed).
     2. Lock the existing clock rows, keep what the sweep applied to them, update changed rows, add new ones and
        delete the ones the history no longer implies.
@@ -417,10 +430,13 @@ def refresh(tickets, *, now=None, policies=None):
     if not tickets:
         return {}
     policies = policies or current_policies()
-    by_ticket = histories(tickets)
     existing = {}
-    for row in SLAClock.objects.select_for_update().filter(ticket_id__in=by_ticket).order_by("id"):
-        existing[(row.ticket_id, row.metric, row.cycle)] = row
+    if opened:
+        by_ticket = {t.pk: opening_history(t) for t in tickets}
+    else:
+        by_ticket = histories(tickets)
+        for row in SLAClock.objects.select_for_update().filter(ticket_id__in=by_ticket).order_by("id"):
+            existing[(row.ticket_id, row.metric, row.cycle)] = row
     to_create, to_update, keep, result = [], [], set(), {}
     for ticket in tickets:
         policy = policies.match(ticket)
