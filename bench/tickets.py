@@ -19,6 +19,10 @@
 5. Queries per submission are counted in-process (Django test client, same settings and database) for the form's
    GET and POST.
 Results go to bench/results/tickets-<timestamp>.md.
+
+A target is a class with `start` (once per customer), `submit` (one submission: ok, reference, status) and `finish`;
+the JSON API (`POST /api/v1/tickets/` with an Idempotency-Key header, answering 201 with the reference) is one more
+entry in TARGETS, checked the same way.
 """
 
 import argparse
@@ -83,6 +87,11 @@ def prepare():
         subprocess.run([benchdb.PYTHON, "manage.py", *command], cwd=benchdb.ROOT, env=benchmark_env, check=True)
     psql(TRUNCATE)
     psql("VACUUM ANALYZE")
+    flush_redis()
+
+
+def flush_redis():
+    """Empty the run's own Redis database: rate-limit counters, cached sessions, the SLA policies version."""
     subprocess.run(["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "FLUSHDB"], check=True, capture_output=True)
 
 
@@ -370,8 +379,9 @@ def main():
     try:
         note = benchdb.machine_note()
         target = TARGETS[args.target]()
-        asyncio.run(load(target, clients=2, per_client=1, duration=0.01))  # warm both workers' code paths
+        asyncio.run(load(target, clients=4, per_client=2, duration=2))  # warm both workers' code paths
         psql(TRUNCATE)
+        flush_redis()  # the warm-up's addresses start again under their limit
         server_pids = process_tree(server.pid)
         server_before, db_before = cpu_by_pid(server_pids), cpu_by_pid(db_backends())
         self_before = resource.getrusage(resource.RUSAGE_SELF)
