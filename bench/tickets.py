@@ -317,27 +317,40 @@ QUERY_COUNT = """
 import json, os, re
 from django.db import connection
 from django.test import Client
-client = Client(SERVER_NAME="127.0.0.1", REMOTE_ADDR="127.0.254.254", enforce_csrf_checks=True)
-counts = {"get": [], "post": []}
-for values in json.loads(os.environ["BENCH_SUBMISSIONS"]):
+
+
+def send(client, values, counts=None):
     queries = []
     with connection.execute_wrapper(lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)):
         page = client.get("/zh-hans/tickets/new/%(type)s/", headers={"accept-language": "zh-hans"})
-    counts["get"].append(len(queries))
+    if counts is not None:
+        counts["get"].append(len(queries))
     values["csrfmiddlewaretoken"] = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     queries = []
     with connection.execute_wrapper(lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)):
         answer = client.post("/zh-hans/tickets/new/%(type)s/", values)
     assert answer.status_code == 303, answer.status_code
-    counts["post"].append(len(queries))
-    counts["statements"] = [sql.split(" WHERE ")[0][:110] for sql in queries]
+    if counts is not None:
+        counts["post"].append(len(queries))
+        counts["statements"] = [sql.split(" WHERE ")[0][:110] for sql in queries]
+
+
+submissions = json.loads(os.environ["BENCH_SUBMISSIONS"])
+send(Client(SERVER_NAME="127.0.0.1", REMOTE_ADDR="127.0.254.253"), submissions.pop())  # loads the SLA policies
+client = Client(SERVER_NAME="127.0.0.1", REMOTE_ADDR="127.0.254.254", enforce_csrf_checks=True)
+counts = {"get": [], "post": []}
+for values in submissions:
+    send(client, values, counts)
 print(json.dumps(counts))
 """
 
 
 def count_queries():
-    """Queries of the form's GET and POST in-process (Django test client): one customer's first and seven more."""
-    values = [submission(900_000 + n, "zh-hans") for n in range(8)]
+    """Queries of the form's GET and POST in-process (Django test client): a customer's first and seven more.
+
+    One submission by another customer comes first, so the process has loaded the SLA policies, as a server has.
+    """
+    values = [submission(900_000 + n, "zh-hans") for n in range(9)]
     done = subprocess.run(
         [benchdb.PYTHON, "manage.py", "shell", "-c", QUERY_COUNT % {"type": TYPE}],
         cwd=benchdb.ROOT,
