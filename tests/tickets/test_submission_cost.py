@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import transaction
+from django.test import Client
 
 from tests.tickets.factories import ADDRESS, TXID, make_problem_type, open_ticket
 from tickets import clocks
@@ -110,3 +111,28 @@ def test_a_ticket_just_opened_gets_the_clocks_a_full_recompute_finds(deposit):
     clocks.refresh([Ticket.objects.get(pk=ticket.pk)])
     assert list(SLAClock.objects.filter(ticket=ticket).order_by("metric").values()) == stored
     assert Ticket.objects.values_list("sla_due_at", "sla_warn_at").get(pk=ticket.pk) == due
+
+
+def test_a_planted_session_does_not_ride_along_with_a_submission(client, deposit):
+    attacker = Client()
+    mine, token = open_ticket(deposit)
+    attacker.get(f"/en/tickets/t/{token}/")  # the attacker's own session, holding a grant
+    planted = attacker.cookies["sessionid"].value
+    client.cookies["sessionid"] = planted
+    answer = client.post(URL, form_data(client, 3))
+    assert answer.status_code == 303
+    assert client.cookies["sessionid"].value != planted
+    attacker.cookies["sessionid"] = planted
+    assert attacker.get(answer["Location"]).status_code == 404
+
+
+def test_a_made_up_session_key_is_never_adopted(client, deposit):
+    made_up = "a" * 32
+    client.cookies["sessionid"] = made_up
+    answer = client.post(URL, form_data(client, 4))
+    assert answer.status_code == 303
+    assert client.cookies["sessionid"].value not in ("", made_up)
+    assert client.get(answer["Location"]).status_code == 200
+    stranger = Client()
+    stranger.cookies["sessionid"] = made_up
+    assert stranger.get(answer["Location"]).status_code == 404
