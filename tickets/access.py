@@ -26,7 +26,8 @@ EMAIL_GRANT = timedelta(hours=2)
 def grant(request, ticket):
     """Let this session open `ticket` (a fresh session key first, so a planted session cannot ride along)."""
     grants = [pk for pk in request.session.get(SESSION_KEY, []) if pk != ticket.pk]
-    request.session.cycle_key()
+    if request.session.session_key is not None:  # none yet (or an unknown one): the session is saved under a new key
+        request.session.cycle_key()
     request.session[SESSION_KEY] = [*grants, ticket.pk][-MAX_GRANTS:]
 
 

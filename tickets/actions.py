@@ -197,7 +197,7 @@ def open_ticket(
     if removed:
         TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.SECRET_REMOVED, data={"removed": removed})
     analytics.record_ticket(visit=visit)
-    clocks.refresh([ticket])
+    clocks.refresh([ticket], opened=True)
     notifications.ticket_opened(ticket, token)
     return Opened(ticket, token, True)
 

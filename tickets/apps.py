@@ -7,4 +7,7 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self):
-        from tickets import checks  # noqa: F401  (registers the checks)
+        from tickets import (
+            checks,  # noqa: F401  (registers the checks)
+            signals,  # noqa: F401  (cache invalidation only)
+        )

@@ -7,8 +7,10 @@ keeping what the sweep has already applied (warned_at, breached_at, escalated_le
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from uuid import uuid4
 
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -320,6 +322,45 @@ class Policies:
         return self.terms(policy).rules if policy else ()
 
 
+POLICIES_VERSION_KEY = "tickets:sla-policies-version"
+_current = (None, None)  # (version, Policies) as this process last loaded them
+
+
+def current_policies():
+    """The active policies, loaded once per process and reloaded after an SLA setting changes (tickets.signals).
+
+    Inside a transaction that changed SLA settings they are loaded fresh and not kept: that transaction may still
+    roll back.
+    """
+    global _current
+    if any(callback is policies_changed for _ids, callback, _robust in connection.run_on_commit):
+        return Policies()
+    version = cache.get(POLICIES_VERSION_KEY)
+    if version is None:
+        cache.add(POLICIES_VERSION_KEY, uuid4().hex, timeout=None)
+        version = cache.get(POLICIES_VERSION_KEY)
+    kept_version, policies = _current
+    if version is None or kept_version != version:
+        policies = Policies()
+        _current = (version, policies)
+    return policies
+
+
+def policies_changed():
+    """Start a new policies version: every process reloads the policies on its next use."""
+    cache.set(POLICIES_VERSION_KEY, uuid4().hex, timeout=None)
+
+
+def opening_history(ticket):
+    """The history of a ticket just opened, as `histories` would read it: its opening status and priority."""
+    return History(
+        created_at=ticket.created_at,
+        statuses=[(ticket.created_at, Ticket.Status.NEW)],
+        priorities=[(ticket.created_at, ticket.priority)],
+        messages=[(ticket.created_at, "customer")],
+    )
+
+
 def histories(tickets):
     """{ticket id: History} for the tickets, from their events and public messages (two queries)."""
     result = {
@@ -371,10 +412,13 @@ STORED = (
 )
 
 
-@transaction.atomic
-def refresh(tickets, *, now=None, policies=None):
+# No savepoint of its own: no caller carries on after a failed refresh, and each savepoint is two round trips.
+@transaction.atomic(savepoint=False)
+def refresh(tickets, *, now=None, policies=None, opened=False):
     """Recompute and store the clocks of `tickets` (saved Ticket rows, current values) and their next due times.
 
+    `opened`: the tickets were opened just now (no status, priority or agent message since, no clock yet), so their
+    history and clocks need no queries.
     1. Match each ticket's policy and replay its history (no policy: its clocks are removed).
     2. Lock the existing clock rows, keep what the sweep applied to them, update changed rows, add new ones and
        delete the ones the history no longer implies.
@@ -385,11 +429,14 @@ def refresh(tickets, *, now=None, policies=None):
     tickets = list(tickets)
     if not tickets:
         return {}
-    policies = policies or Policies()
-    by_ticket = histories(tickets)
+    policies = policies or current_policies()
     existing = {}
-    for row in SLAClock.objects.select_for_update().filter(ticket_id__in=by_ticket).order_by("id"):
-        existing[(row.ticket_id, row.metric, row.cycle)] = row
+    if opened:
+        by_ticket = {t.pk: opening_history(t) for t in tickets}
+    else:
+        by_ticket = histories(tickets)
+        for row in SLAClock.objects.select_for_update().filter(ticket_id__in=by_ticket).order_by("id"):
+            existing[(row.ticket_id, row.metric, row.cycle)] = row
     to_create, to_update, keep, result = [], [], set(), {}
     for ticket in tickets:
         policy = policies.match(ticket)

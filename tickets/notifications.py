@@ -105,7 +105,7 @@ def staff_escalation(*, ticket_ids, level, reason, recipient_ids):
     return emails
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # no caller carries on after a failure; a savepoint is two round trips
 def _queue(**fields):
     email = OutgoingEmail.objects.create(**fields)
     tasks.schedule(email)
