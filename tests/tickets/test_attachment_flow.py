@@ -199,7 +199,7 @@ def test_a_ticket_form_sent_twice_stores_its_files_once(deposit):
 
 
 def test_a_failing_open_leaves_no_file_and_no_row(deposit, monkeypatch):
-    def broken(tickets):
+    def broken(tickets, **kwargs):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr("tickets.clocks.refresh", broken)
@@ -210,7 +210,7 @@ def test_a_failing_open_leaves_no_file_and_no_row(deposit, monkeypatch):
 
 
 def test_a_failing_reply_leaves_no_file_and_no_row(customer, monkeypatch):
-    def broken(tickets):
+    def broken(tickets, **kwargs):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr("tickets.clocks.refresh", broken)

@@ -649,7 +649,7 @@ def test_the_schema_documents_the_public_endpoints_with_their_headers(client):
 # SQL statements per ticket, savepoints included: the type and its fields, the ticket, its message and event, SLA
 # clocks, the confirmation email and its task, the expected reply. An Idempotency-Key adds 8: its lookup, the token's
 # earlier ticket, recording the request (select, insert) and their savepoints.
-QUERIES_PER_TICKET = 25
+QUERIES_PER_TICKET = 15
 KEYED_EXTRA = 8
 
 
