@@ -8,6 +8,7 @@ on long descriptions alike. A finding is `certain` when a checksum or an explici
 import hashlib
 import re
 import unicodedata
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
 
@@ -257,11 +258,25 @@ def _seed_phrases(text):
     Chinese and Japanese words count only as separate tokens, the way wallets show them: prose is one run of letters.
     """
     tokens = [(m.start(), m.end(), _fold(m.group())) for m in WORD.finditer(text)]
+    if len(tokens) < 11:  # most field values: no list can have 11 words in them
+        return []
+    languages = _languages_of_words()
+    counts = Counter(lang for _start, _end, key in tokens for lang in languages.get(key, ()))
     findings = []
-    for lang, words in _wordlists().items():
-        if sum(key in words for _start, _end, key in tokens) >= 11:
+    for lang in _wordlists():
+        if counts[lang] >= 11:
             findings += _phrases_in(text, tokens, lang)
     return findings
+
+
+@cache
+def _languages_of_words():
+    """{folded word: the wordlist languages that have it}: one pass over a text counts its words for every list."""
+    languages = defaultdict(list)
+    for lang, words in _wordlists().items():
+        for word in words:
+            languages[word].append(lang)
+    return dict(languages)
 
 
 def _phrases_in(text, tokens, lang):
