@@ -155,7 +155,8 @@ def test_too_many_or_too_large_files_are_a_400_with_the_forms_message(client, de
 
 def test_a_flood_of_files_is_a_400_not_a_500(client, deposit):
     response = open_with(client, [SimpleUploadedFile(f"{n}.txt", b"x") for n in range(101)])
-    assert response.status_code == 400 and not Ticket.objects.exists()
+    assert response.status_code == 400 and response.json() == {"detail": "The request has too many files."}
+    assert not Ticket.objects.exists()
 
 
 def test_a_refused_file_and_a_refused_field_are_reported_together(client, deposit):
@@ -412,3 +413,38 @@ def test_the_schema_shows_the_files_on_multipart_bodies_and_the_download(client,
     assert "X-Ticket-Token" in {parameter["name"] for parameter in download_path["parameters"]}
     assert {"200", "404"} <= set(download_path["responses"])
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+
+
+# Attacks ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_closed_ticket_refuses_a_reply_with_files_and_writes_none(client, deposit):
+    answer = opened(client)
+    actions.change_status(ticket=Ticket.objects.get(), status=Ticket.Status.CLOSED)
+    response = reply(client, answer, files=[upload()])
+    assert response.status_code == 409
+    assert not Attachment.objects.exists() and list(attachments._stored_names()) == []
+
+
+def test_text_beside_files_under_attachments_is_a_400_and_opens_nothing(client, deposit):
+    response = client.post(TICKETS, {**form_body(), "attachments": [upload(), "C:\\secret.png"]})
+    assert response.status_code == 400 and list(response.json()) == ["attachments"]
+    assert not Ticket.objects.exists() and list(attachments._stored_names()) == []
+
+
+def test_a_file_name_with_a_path_and_markup_is_served_under_a_safe_name(client, deposit):
+    answer = opened(client, [upload(name='../../etc/<img src=x onerror=alert(1)>"x.png')])
+    [file] = read(client, answer)["messages"][0]["attachments"]
+    assert "/" not in file["name"] and ".." not in file["name"] and file["name"].endswith(".png")
+    response = download(client, file["url"], answer["token"])
+    assert response.status_code == 200 and "/" not in response["Content-Disposition"].split("filename", 1)[1]
+
+
+def test_files_from_a_request_that_loses_the_idempotency_race_are_removed(client, deposit, monkeypatch):
+    def reused(*args, **kwargs):
+        raise actions.KeyReused()
+
+    monkeypatch.setattr(actions, "_remembered", reused)
+    response = open_with(client, [upload()], key="race-key-0123456789")
+    assert response.status_code == 422
+    assert not Ticket.objects.exists() and list(attachments._stored_names()) == []
