@@ -1,9 +1,10 @@
 """Public ticket API: the ticket types, opening a ticket, reading it and replying with its token. No account needed.
 
 No session is read (so no CSRF token is needed, and a browser's cookies give a script nothing). A request goes through
-the customer's own forms (tickets.forms: the type's field definitions, the secrets guard), the same actions and the
-same rate limits as the pages. A ticket is reached only with its tracking token in the X-Ticket-Token header: a wrong
-or missing token and an unknown reference get the same 404. Retries are safe with an Idempotency-Key header.
+the customer's own forms (tickets.forms: the type's field definitions, the secrets guard), the same actions and the same
+rate limits as the pages; files go as multipart parts named `attachments`, checked by those forms. A ticket is reached
+only with its tracking token in the X-Ticket-Token header: a wrong or missing token and an unknown reference get the
+same 404. Retries are safe with an Idempotency-Key header.
 """
 
 import re
@@ -112,10 +113,10 @@ def _unknown(keys, allowed):
 
 
 def request_body(request, allowed):
-    """(body, files): the body as {key: value}, a JSON object or form fields (`fields.<key>` gathered into `fields`),
-    and the files sent under `attachments` (multipart/form-data only; the forms check them).
+    """(body, files): the body as {key: value} and the files sent as multipart parts named `attachments`.
 
-    Unknown keys are a 400 naming them; none of them is kept.
+    The body is a JSON object, or form fields (`fields.<key>` gathered into `fields`). Unknown keys are a 400 naming
+    them; none of them is kept. Files anywhere else, and `attachments` in JSON or as text, are a 400 too.
     """
     data, files = request.data, []
     if isinstance(data, QueryDict):
@@ -290,8 +291,9 @@ class TicketOpen(PublicView):
     def post(self, request):
         """Open a ticket: the same fields, checks and secrets guard as the form; 201 with its reference and token.
 
-        Secrets in the description (seed phrases, keys, passwords, codes) are removed before the ticket is filed
-        and named in `secrets_removed`; in a structured field (TxID, address…) they are a 400.
+        Secrets in the description or a text file (seed phrases, keys, passwords, codes) are removed before the
+        ticket is filed and named in `secrets_removed`; in a structured field (TxID, address…) they are a 400. Files
+        go as multipart/form-data parts named `attachments`: images are re-encoded without their metadata.
         """
         _refuse_query(request)
         body, files = request_body(request, OPEN_KEYS)
@@ -449,7 +451,10 @@ class TicketReply(PublicView):
         },
     )
     def post(self, request, reference):
-        """Add the customer's reply (secrets removed as on the tracking page); a pending or solved ticket reopens."""
+        """Add the customer's reply (secrets removed as on the tracking page), with files as multipart `attachments`.
+
+        A pending or solved ticket reopens.
+        """
         _refuse_query(request)
         ticket = _ticket(request, reference)
         body, files = request_body(request, REPLY_KEYS)
