@@ -332,6 +332,7 @@ def test_a_file_is_the_same_404_for_a_wrong_token_another_ticket_a_note_or_an_un
         download(client, their_file["url"], mine["token"]),
         download(client, base + noted.public_id + "/", mine["token"]),  # a file on an internal note
         download(client, base + "x" * 22 + "/", mine["token"]),  # no such file
+        download(client, base + "x" * 5000 + "/", mine["token"]),  # far too long to be an id
         download(client, my_file["url"].replace(mine["reference"], "HD-AAAAAAAA"), mine["token"]),
     ]
     assert [r.status_code for r in answers] == [404] * len(answers)
