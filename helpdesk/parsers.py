@@ -1,6 +1,6 @@
-"""What the API refuses to parse, with a 4xx and a message: JSON nested too deeply (400), bodies too large (413)."""
+"""What the API refuses to parse, with a 4xx and a message: deep JSON, too many fields or files, too large bodies."""
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers, status
 from rest_framework.exceptions import ParseError
@@ -57,4 +57,6 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, TooManyFieldsSent):
         return Response({"detail": _("The request has too many fields.")}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, TooManyFilesSent):
+        return Response({"detail": _("The request has too many files.")}, status=status.HTTP_400_BAD_REQUEST)
     return rest_exception_handler(exc, context)

@@ -219,6 +219,7 @@ def _remembered(scope, key, request_hash, ticket, *, message=None, response=None
     return record, created
 
 
+@files.files_follow_transaction
 @transaction.atomic
 def open_ticket_for_request(*, idempotency_key, request_hash, answer, **arguments):
     """Open a ticket for an API request carrying an Idempotency-Key; returns (IdempotentRequest, created).
@@ -234,15 +235,20 @@ def open_ticket_for_request(*, idempotency_key, request_hash, answer, **argument
     )
 
 
+@files.files_follow_transaction
 @transaction.atomic
-def add_customer_reply_for_request(*, ticket, body, idempotency_key, request_hash, removed=()):
+def add_customer_reply_for_request(*, ticket, body, idempotency_key, request_hash, removed=(), attachments=()):
     """Add the customer's reply for an API request carrying an Idempotency-Key; returns (IdempotentRequest, created).
 
     The key works as a reply form's submission key (one message per ticket and key); the same key sent with another
     request, to this ticket or another, is KeyReused and saves nothing.
     """
     message = add_customer_reply(
-        ticket=ticket, body=body, submission=IdempotentRequest.submission(idempotency_key), removed=removed
+        ticket=ticket,
+        body=body,
+        submission=IdempotentRequest.submission(idempotency_key),
+        removed=removed,
+        attachments=attachments,
     )
     return _remembered(IdempotentRequest.Scope.REPLY, idempotency_key, request_hash, ticket, message=message)
 

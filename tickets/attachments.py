@@ -50,6 +50,7 @@ EXTENSIONS = {
     "application/pdf": ".pdf",
     "text/plain": ".txt",
 }
+ACCEPTED_TYPES = tuple(EXTENSIONS)  # what a file input's `accept` and the API's ticket types announce
 # Markup or script a browser (or a viewer sniffing the content) would run: never inside an accepted file.
 MARKUP = re.compile(
     rb"<\s*(?:script|html|iframe|object|embed|body|head|meta|style|!doctype|!entity)\b|<\s*svg[\s>/]"
@@ -88,6 +89,16 @@ class Upload:
     @property
     def sha256(self):
         return hashlib.sha256(self.data).hexdigest()
+
+
+def digest(uploaded):
+    """The SHA-256 of an uploaded file as sent, read in chunks; the upload's read position is left where it was."""
+    position = uploaded.tell()
+    sha = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        sha.update(chunk)
+    uploaded.seek(position)
+    return sha.hexdigest()
 
 
 def required_error(problem_type, language=None):
@@ -368,22 +379,26 @@ _written = ContextVar("attachments_written", default=None)
 def files_follow_transaction(action):
     """Decorate an action (outside its @transaction.atomic) so files it stored are deleted when it fails.
 
-    Files written by a call that raises (its transaction rolled back) are removed at once; a rollback further out,
-    after the action returned, leaves files without rows, which `remove_orphans` deletes after ORPHAN_AGE.
+    Files written by a call that raises (its transaction rolled back) are removed at once; an action decorated so
+    around it hands its files on, to be removed if the outer one fails. A rollback further out, after the outermost
+    action returned, leaves files without rows, which `remove_orphans` deletes after ORPHAN_AGE.
     """
 
     @functools.wraps(action)
     def run(*args, **kwargs):
-        written = []
+        outer, written = _written.get(), []
         token = _written.set(written)
         try:
-            return action(*args, **kwargs)
+            result = action(*args, **kwargs)
         except BaseException:
             for name in written:
                 storage().delete(name)
             raise
         finally:
             _written.reset(token)
+        if outer is not None:
+            outer.extend(written)
+        return result
 
     return run
 

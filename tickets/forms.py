@@ -48,7 +48,7 @@ class AttachmentsField(forms.Field):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
         self.required_error = required_error
-        self.widget.attrs.setdefault("accept", "image/png,image/jpeg,image/webp,image/gif,application/pdf,text/plain")
+        self.widget.attrs.setdefault("accept", ",".join(attachments.ACCEPTED_TYPES))
 
     def to_python(self, data):
         if data is None:

@@ -1,18 +1,20 @@
 """Public ticket API: the ticket types, opening a ticket, reading it and replying with its token. No account needed.
 
 No session is read (so no CSRF token is needed, and a browser's cookies give a script nothing). A request goes through
-the customer's own forms (tickets.forms: the type's field definitions, the secrets guard), the same actions and the
-same rate limits as the pages. A ticket is reached only with its tracking token in the X-Ticket-Token header: a wrong
-or missing token and an unknown reference get the same 404. Retries are safe with an Idempotency-Key header.
+the customer's own forms (tickets.forms: the type's field definitions, the secrets guard), the same actions and the same
+rate limits as the pages; files go as multipart parts named `attachments`, checked by those forms. A ticket is reached
+only with its tracking token in the X-Ticket-Token header: a wrong or missing token and an unknown reference get the
+same 404. Retries are safe with an Idempotency-Key header.
 """
 
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.datastructures import MultiValueDict
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -28,15 +30,17 @@ from rest_framework.views import APIView
 from helpdesk import ratelimit
 from helpdesk.i18n import language_codes
 from kb.api import LANGUAGE_PARAMETER, requested_language
-from tickets import access, actions, views
+from tickets import access, actions, attachments, views
 from tickets.forms import ReplyForm, TicketForm
-from tickets.models import IdempotentRequest, ProblemType, new_tracking_token, request_fingerprint
+from tickets.models import Attachment, IdempotentRequest, ProblemType, new_tracking_token, request_fingerprint
 from tickets.public_serializers import (
     CustomerTicketSerializer,
     FieldErrorsSerializer,
     ReplyAddedSerializer,
     ReplyBodySerializer,
+    ReplyFilesSerializer,
     TicketOpenedSerializer,
+    TicketOpenFilesSerializer,
     TicketOpenSerializer,
     TicketTypeSerializer,
     expected_reply,
@@ -57,6 +61,9 @@ DESK_KEYS = frozenset(
 READ_PARAMETERS = frozenset({"language", "format"})  # format: REST framework's choice of renderer
 FIELDS_PREFIX = "fields."  # a type's own field in a multipart or form-encoded body: fields.<key>
 NO_TICKET = _("No such ticket, or the X-Ticket-Token header does not open it.")
+NO_FILE = _("No such file, or the X-Ticket-Token header does not open its ticket.")
+ATTACHMENTS = "attachments"  # the multipart key taking files, repeated for each
+SEND_MULTIPART = _("Send files as multipart/form-data, each as a part named attachments.")
 
 
 class KeyReused(APIException):
@@ -106,16 +113,20 @@ def _unknown(keys, allowed):
 
 
 def request_body(request, allowed):
-    """The body as {key: value}: a JSON object, or form fields (`fields.<key>` gathered into `fields`).
+    """(body, files): the body as {key: value} and the files sent as multipart parts named `attachments`.
 
-    Unknown keys are a 400 naming them; none of them is kept.
+    The body is a JSON object, or form fields (`fields.<key>` gathered into `fields`). Unknown keys are a 400 naming
+    them; none of them is kept. Files anywhere else, and `attachments` in JSON or as text, are a 400 too.
     """
-    data = request.data
+    data, files = request.data, []
     if isinstance(data, QueryDict):
         body, errors = {}, {}
         for key, values in data.lists():
-            if not all(isinstance(value, str) for value in values):
-                # Attachments plug in here: their key takes the files (a list), checked by tickets.attachments.
+            if key == ATTACHMENTS:
+                if any(isinstance(value, str) for value in values):
+                    errors[key] = [SEND_MULTIPART]
+                files = values
+            elif not all(isinstance(value, str) for value in values):
                 errors[key] = [_("Send text here, not a file.")]
             elif len(values) > 1:
                 errors[key] = [_("Send this field once.")]
@@ -127,11 +138,25 @@ def request_body(request, allowed):
             raise _refused(errors)
     elif isinstance(data, dict):
         body = dict(data)
+        if ATTACHMENTS in body:
+            raise _refused({ATTACHMENTS: [SEND_MULTIPART]})
     else:
         raise _refused({"non_field_errors": [_("Send a JSON object.")]})
     if errors := _unknown(body, allowed):
         raise _refused(errors)
-    return body
+    return body, files
+
+
+def fingerprint(scope, body, files):
+    """The request's fingerprint: its body and, when files were sent, their SHA-256 digests in order."""
+    if files:
+        body = {**body, ATTACHMENTS: [attachments.digest(uploaded) for uploaded in files]}
+    return request_fingerprint(scope, body)
+
+
+def form_files(files):
+    """The files as a form's `files=` takes them."""
+    return MultiValueDict({ATTACHMENTS: list(files)}) if files else None
 
 
 def idempotency_key(request):
@@ -253,7 +278,7 @@ class TicketOpen(PublicView):
         parameters=[KEY_HEADER],
         request={
             "application/json": TicketOpenSerializer,
-            "multipart/form-data": TicketOpenSerializer,
+            "multipart/form-data": TicketOpenFilesSerializer,
             "application/x-www-form-urlencoded": TicketOpenSerializer,
         },
         responses={
@@ -266,15 +291,16 @@ class TicketOpen(PublicView):
     def post(self, request):
         """Open a ticket: the same fields, checks and secrets guard as the form; 201 with its reference and token.
 
-        Secrets in the description (seed phrases, keys, passwords, codes) are removed before the ticket is filed
-        and named in `secrets_removed`; in a structured field (TxID, address…) they are a 400.
+        Secrets in the description or a text file (seed phrases, keys, passwords, codes) are removed before the
+        ticket is filed and named in `secrets_removed`; in a structured field (TxID, address…) they are a 400. Files
+        go as multipart/form-data parts named `attachments`: images are re-encoded without their metadata.
         """
         _refuse_query(request)
-        body = request_body(request, OPEN_KEYS)
+        body, files = request_body(request, OPEN_KEYS)
         key = idempotency_key(request)
-        fingerprint = request_fingerprint(IdempotentRequest.Scope.OPEN, body)
+        request_hash = fingerprint(IdempotentRequest.Scope.OPEN, body, files)
         if key and (earlier := IdempotentRequest.objects.for_key(IdempotentRequest.Scope.OPEN, key)):
-            return self._replay(earlier, key, fingerprint)
+            return self._replay(earlier, key, request_hash)
         slug = body.get("type")
         types = ProblemType.objects.active().prefetch_related("fields")
         problem_type = types.filter(slug=slug).first() if isinstance(slug, str) and slug else None
@@ -286,7 +312,7 @@ class TicketOpen(PublicView):
             raise _refused({"language": [_("Unknown language. Use one of: %(codes)s.") % {"codes": codes}]})
         data, type_keys = _form_data(body, problem_type)
         with translation.override(language):
-            form = TicketForm(problem_type, language, data=data)
+            form = TicketForm(problem_type, language, data=data, files=form_files(files))
             if not form.is_valid():
                 raise _refused(_open_errors(form, type_keys, "uid" in body))
             _throttle(
@@ -306,7 +332,7 @@ class TicketOpen(PublicView):
                 "description": form.cleaned_data["description"],
                 "fields": form.type_values(),
                 "removed": form.removed,
-                # Attachments plug in here: attachments=tickets.attachments.accept(request.FILES.getlist(...)).
+                "attachments": form.uploads(),
             }
             if not key:
                 opened = actions.open_ticket(**arguments)
@@ -316,13 +342,13 @@ class TicketOpen(PublicView):
             try:
                 record, created = actions.open_ticket_for_request(
                     idempotency_key=key,
-                    request_hash=fingerprint,
+                    request_hash=request_hash,
                     answer=lambda opened: self._answer(request, opened, language),
                     **arguments,
                 )
             except actions.KeyReused as error:
                 raise KeyReused(error.messages[0]) from None
-        return self._replay(record, key, fingerprint, replayed=not created)
+        return self._replay(record, key, request_hash, replayed=not created)
 
     def _answer(self, request, opened, language):
         """The 201 body without the token (which an idempotent request's record must not hold)."""
@@ -336,8 +362,8 @@ class TicketOpen(PublicView):
             "secrets_advice": secrets_advice(ticket.secrets_removed),
         }
 
-    def _replay(self, record, key, fingerprint, *, replayed=True):
-        if record.request_hash != fingerprint:
+    def _replay(self, record, key, request_hash, *, replayed=True):
+        if record.request_hash != request_hash:
             raise KeyReused(actions.KeyReused().messages[0])
         token = new_tracking_token(IdempotentRequest.submission(key))
         body = {**record.response, "token": token}
@@ -367,7 +393,45 @@ class TicketDetail(PublicView):
         _refuse_query(request, READ_PARAMETERS)
         ticket = _ticket(request, reference)
         language = requested_language(request)
-        return Response(CustomerTicketSerializer(ticket, context={"language": language}).data)
+        return Response(CustomerTicketSerializer(ticket, context={"language": language, "request": request}).data)
+
+
+def _reply_added(request, message):
+    return ReplyAddedSerializer(message, context={"request": request}).data
+
+
+class TicketFile(PublicView):
+    @extend_schema(
+        operation_id="tickets_file",
+        summary=_("Download a file of a ticket"),
+        parameters=[TOKEN_HEADER],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description=_(
+                    "The file as stored (images re-encoded without metadata, text with secrets removed), "
+                    "as a download; its content type is the attachment's."
+                ),
+            ),
+            400: FieldErrorsSerializer,
+            404: OpenApiResponse(ErrorSerializer, description=_("No such file, or the token does not open it.")),
+        },
+    )
+    def get(self, request, reference, public_id):
+        """A file of the ticket's public conversation; a wrong token or another ticket's or a note's file: one 404."""
+        _refuse_query(request)
+        ticket = access.by_token(reference, request.headers.get("X-Ticket-Token", ""))
+        attachment = Attachment.objects.of_customer(ticket).filter(public_id=public_id).first() if ticket else None
+        if attachment is None:
+            raise NotFound(NO_FILE)
+        try:
+            return attachments.download_response(attachment)
+        except Http404:
+            raise NotFound(NO_FILE) from None
+
+    def perform_content_negotiation(self, request, force=False):
+        # The answer is the file whatever the client accepts; errors are still JSON.
+        return super().perform_content_negotiation(request, force=True)
 
 
 @method_decorator([sensitive_variables(), sensitive_post_parameters()], name="dispatch")
@@ -376,7 +440,7 @@ class TicketReply(PublicView):
         operation_id="tickets_reply",
         summary=_("Reply to a ticket"),
         parameters=[TOKEN_HEADER, KEY_HEADER],
-        request={"application/json": ReplyBodySerializer, "multipart/form-data": ReplyBodySerializer},
+        request={"application/json": ReplyBodySerializer, "multipart/form-data": ReplyFilesSerializer},
         responses={
             201: ReplyAddedSerializer,
             400: FieldErrorsSerializer,
@@ -387,15 +451,18 @@ class TicketReply(PublicView):
         },
     )
     def post(self, request, reference):
-        """Add the customer's reply (secrets removed as on the tracking page); a pending or solved ticket reopens."""
+        """Add the customer's reply (secrets removed as on the tracking page), with files as multipart `attachments`.
+
+        A pending or solved ticket reopens.
+        """
         _refuse_query(request)
         ticket = _ticket(request, reference)
-        body = request_body(request, REPLY_KEYS)
+        body, files = request_body(request, REPLY_KEYS)
         key = idempotency_key(request)
-        fingerprint = request_fingerprint(IdempotentRequest.Scope.REPLY, {"ticket": ticket.reference, **body})
+        request_hash = fingerprint(IdempotentRequest.Scope.REPLY, {"ticket": ticket.reference, **body}, files)
         if key and (earlier := IdempotentRequest.objects.for_key(IdempotentRequest.Scope.REPLY, key)):
-            return self._replay(earlier, fingerprint)
-        form = ReplyForm(_strings(body))
+            return self._replay(request, earlier, request_hash)
+        form = ReplyForm(_strings(body), files=form_files(files))
         if not form.is_valid():
             raise _refused({name: [str(m) for m in messages] for name, messages in form.errors.items()})
         _throttle(
@@ -405,24 +472,29 @@ class TicketReply(PublicView):
             views.REPLY_PERIOD,
             _("Too many replies were sent from your network. Please try again later."),
         )
-        arguments = {"ticket": ticket, "body": form.cleaned_data["body"], "removed": form.secrets_removed}
+        arguments = {
+            "ticket": ticket,
+            "body": form.cleaned_data["body"],
+            "removed": form.secrets_removed,
+            "attachments": form.uploads(),
+        }
         try:
             if not key:
                 message = actions.add_customer_reply(**arguments)
-                return Response(ReplyAddedSerializer(message).data, status=status.HTTP_201_CREATED)
+                return Response(_reply_added(request, message), status=status.HTTP_201_CREATED)
             record, created = actions.add_customer_reply_for_request(
-                idempotency_key=key, request_hash=fingerprint, **arguments
+                idempotency_key=key, request_hash=request_hash, **arguments
             )
         except actions.KeyReused as error:
             raise KeyReused(error.messages[0]) from None
         except DjangoValidationError as error:
             raise Closed(error.messages[0]) from None
-        return self._replay(record, fingerprint, replayed=not created)
+        return self._replay(request, record, request_hash, replayed=not created)
 
-    def _replay(self, record, fingerprint, *, replayed=True):
-        if record.request_hash != fingerprint:
+    def _replay(self, request, record, request_hash, *, replayed=True):
+        if record.request_hash != request_hash:
             raise KeyReused(actions.KeyReused().messages[0])
-        response = Response(ReplyAddedSerializer(record.message).data, status=status.HTTP_201_CREATED)
+        response = Response(_reply_added(request, record.message), status=status.HTTP_201_CREATED)
         if replayed:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -433,4 +505,5 @@ urlpatterns = [
     path("tickets/", TicketOpen.as_view(), name="public-tickets"),
     path("tickets/<str:reference>/", TicketDetail.as_view(), name="public-ticket"),
     path("tickets/<str:reference>/replies/", TicketReply.as_view(), name="public-ticket-replies"),
+    path("tickets/<str:reference>/attachments/<str:public_id>/", TicketFile.as_view(), name="public-ticket-attachment"),
 ]

@@ -5,13 +5,16 @@ them for the OpenAPI schema only.
 """
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from helpdesk.i18n import pick
+from tickets import attachments, reply_time, secretguard
 from tickets import fields as field_kinds
-from tickets import reply_time, secretguard
 from tickets.serializers import MessageAuthorField, TicketStatusField, enum_field
 
 FieldKindField = enum_field("TicketFieldKind", field_kinds.FieldKind.choices)
@@ -34,14 +37,41 @@ class TypeFieldSerializer(serializers.Serializer):
     choices = ChoiceSerializer(many=True, allow_null=True, help_text=_("The accepted values; null: free input."))
 
 
+class AttachmentRulesSerializer(serializers.Serializer):
+    """What a ticket of the type takes in files (the same rules as the form), sent as multipart `attachments`."""
+
+    required = serializers.BooleanField(help_text=_("Whether a ticket of this type is refused without a file."))
+    hint = serializers.CharField(allow_blank=True, help_text=_("What to attach, in the language asked."))
+    max_files = serializers.IntegerField()
+    max_file_bytes = serializers.IntegerField()
+    max_total_bytes = serializers.IntegerField()
+    max_text_bytes = serializers.IntegerField(help_text=_("The largest plain text file."))
+    types = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Accepted content types, decided by the content, not the name.")
+    )
+
+
+def attachment_rules(problem_type, language):
+    return {
+        "required": problem_type.attachment_required,
+        "hint": pick(problem_type.attachment_hints, language),
+        "max_files": attachments.MAX_FILES,
+        "max_file_bytes": attachments.MAX_FILE_SIZE,
+        "max_total_bytes": attachments.MAX_TOTAL_SIZE,
+        "max_text_bytes": attachments.MAX_TEXT_SIZE,
+        "types": list(attachments.ACCEPTED_TYPES),
+    }
+
+
 class TicketTypeSerializer(serializers.Serializer):
-    """A problem type (`slug`, name in the requested language) and the fields its tickets ask for."""
+    """A problem type (`slug`, name in the requested language), the fields its tickets ask for and the files."""
 
     slug = serializers.SlugField()
     name = serializers.SerializerMethodField()
     description = serializers.SerializerMethodField()
     # Not get_fields: that name is the serializer's own.
     fields = serializers.SerializerMethodField(method_name="type_fields")
+    attachments = serializers.SerializerMethodField()
 
     def get_name(self, problem_type) -> str:
         return pick(problem_type.names, self.context["language"])
@@ -53,6 +83,10 @@ class TicketTypeSerializer(serializers.Serializer):
     def type_fields(self, problem_type):
         language = self.context["language"]
         return [type_field(row, language) for row in problem_type.fields.all()]
+
+    @extend_schema_field(AttachmentRulesSerializer)
+    def get_attachments(self, problem_type):
+        return attachment_rules(problem_type, self.context["language"])
 
 
 def type_field(row, language):
@@ -149,21 +183,57 @@ class FieldValueSerializer(serializers.Serializer):
     text = serializers.CharField(help_text=_("As the customer reads it: choices, coins and networks in words."))
 
 
+class PublicAttachmentSerializer(serializers.Serializer):
+    """A file on a public message, as stored: images re-encoded without metadata, text with secrets removed."""
+
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField(help_text=_("In bytes, as stored."))
+    url = serializers.URLField(help_text=_("Download it with the X-Ticket-Token header."))
+    secrets_removed = serializers.ListField(child=SecretKindField())
+
+
+def attachment_url(request, reference, attachment):
+    """The file's API address: absolute when the request is known."""
+    url = reverse("public-ticket-attachment", args=[reference, attachment.public_id])
+    return request.build_absolute_uri(url) if request is not None else url
+
+
 class PublicMessageSerializer(serializers.Serializer):
     """A public message of the conversation: the customer's or the support team's (never an internal note)."""
 
     author = MessageAuthorField()
     body = serializers.CharField()
     created_at = serializers.DateTimeField()
-    secrets_removed = serializers.ListField(child=SecretKindField())
+    secrets_removed = serializers.ListField(
+        child=SecretKindField(), help_text=_("Kinds of secret removed from the message or its files.")
+    )
+    attachments = PublicAttachmentSerializer(many=True)
 
     def to_representation(self, message):
+        request = self.context.get("request")
+        files = list(message.attachments.all())
+        reference = message.ticket.reference
         return {
             "author": message.author,
             "body": message.body,
             "created_at": serializers.DateTimeField().to_representation(message.created_at),
-            "secrets_removed": list(message.secrets_removed),
+            "secrets_removed": secretguard.ordered([*message.secrets_removed, *secrets_in_files(files)]),
+            "attachments": [
+                {
+                    "name": file.original_name,
+                    "content_type": file.content_type,
+                    "size": file.size,
+                    "url": attachment_url(request, reference, file),
+                    "secrets_removed": list(file.secrets_removed),
+                }
+                for file in files
+            ],
         }
+
+
+def secrets_in_files(files):
+    return [kind for file in files for kind in file.secrets_removed]
 
 
 class ReplyAddedSerializer(PublicMessageSerializer):
@@ -172,7 +242,8 @@ class ReplyAddedSerializer(PublicMessageSerializer):
     secrets_advice = SecretAdviceSerializer(many=True)
 
     def to_representation(self, message):
-        return {**super().to_representation(message), "secrets_advice": secrets_advice(message.secrets_removed)}
+        data = super().to_representation(message)
+        return {**data, "secrets_advice": secrets_advice(data["secrets_removed"])}
 
 
 class TicketTypeRefSerializer(serializers.Serializer):
@@ -207,7 +278,10 @@ class CustomerTicketSerializer(serializers.Serializer):
                 {"key": key, "label": label, "value": value, "text": text}
                 for key, label, value, text in ticket.field_entries(language)
             ],
-            "messages": [PublicMessageSerializer(message).data for message in ticket.messages.public()],
+            "messages": [
+                PublicMessageSerializer(message, context=self.context).data
+                for message in ticket.messages.public().prefetch_related("attachments")
+            ],
             "expected_reply": expected_reply(ticket, language),
         }
 
@@ -259,8 +333,41 @@ class TicketOpenSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file part of a multipart body (shown as binary: the schema's requests and responses share components)."""
+
+
+FILES_HELP = format_lazy(
+    _("Up to {count} files (PNG, JPEG, WebP or GIF images, PDF, or plain text), each a part named attachments."),
+    count=attachments.MAX_FILES,
+)
+
+
+class TicketOpenFilesSerializer(TicketOpenSerializer):
+    """Open a ticket with files: the same keys as form fields (the type's as fields.<key>), and the files."""
+
+    attachments = serializers.ListField(
+        child=UploadField(),
+        required=False,
+        help_text=format_lazy(
+            "{} {}", FILES_HELP, _("Some ticket types require one: see `attachments` in GET /api/v1/ticket-types/.")
+        ),
+    )
+
+
 class ReplyBodySerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10_000)
+
+
+class ReplyFilesSerializer(ReplyBodySerializer):
+    """A reply with files, each a part named attachments."""
+
+    attachments = serializers.ListField(
+        child=UploadField(),
+        required=False,
+        help_text=FILES_HELP,
+    )
 
 
 class FieldErrorsSerializer(serializers.Serializer):

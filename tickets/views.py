@@ -431,9 +431,7 @@ def download(request, reference, public_id):
     """A file of the customer's own ticket; another ticket's, a wrong id and a missing file are the same 404."""
     ticket = access.granted(request, reference)
     attachment = (
-        Attachment.objects.filter(ticket=ticket, public_id=public_id, message__kind=Message.Kind.PUBLIC).first()
-        if ticket is not None
-        else None
+        Attachment.objects.of_customer(ticket).filter(public_id=public_id).first() if ticket is not None else None
     )
     if attachment is None:
         raise Http404(_("No such file."))

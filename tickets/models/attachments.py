@@ -13,6 +13,12 @@ def new_public_id():
     return secrets.token_urlsafe(16)
 
 
+class AttachmentQuerySet(models.QuerySet):
+    def of_customer(self, ticket):
+        """The files the ticket's customer may download: those on its public messages, never on an internal note."""
+        return self.filter(ticket=ticket, message__kind=Message.Kind.PUBLIC)
+
+
 class Attachment(models.Model):
     """One file on one message; the row and the stored file are created together by `tickets.attachments.store`."""
 
@@ -32,6 +38,8 @@ class Attachment(models.Model):
         help_text=_("Kinds of secret the guard removed from a text file (never the secret itself)."),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = AttachmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
