@@ -83,7 +83,8 @@ def test_each_accepted_image_format_is_recognised_by_content_and_reencoded(fmt, 
     assert result.size == len(result.data) and len(result.sha256) == 64
 
 
-def test_a_jpeg_with_exif_gps_comes_back_without_it():
+def gps_exif():
+    """EXIF as a phone writes it: its maker and where the photo was taken."""
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "SecretPhoneCo"
     gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
@@ -91,6 +92,11 @@ def test_a_jpeg_with_exif_gps_comes_back_without_it():
     gps[ExifTags.GPS.GPSLatitude] = (39.0, 54.0, 27.0)
     gps[ExifTags.GPS.GPSLongitudeRef] = "E"
     gps[ExifTags.GPS.GPSLongitude] = (116.0, 23.0, 30.0)
+    return exif
+
+
+def test_a_jpeg_with_exif_gps_comes_back_without_it():
+    exif = gps_exif()
     original = image_bytes("JPEG", exif=exif, comment=b"taken at home")
     with Image.open(io.BytesIO(original)) as sent:
         assert sent.getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the test image really carries a location

@@ -1,11 +1,9 @@
 """A form sent several times at once (a double click, an impatient retry) makes one ticket and leads to it."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
+from tests.concurrency import at_once
 from tests.tickets.factories import deposit_values, make_problem_type
 from tickets.models import Message, Ticket
 
@@ -14,23 +12,13 @@ CONCURRENT = 5
 
 def send_concurrently(url, data, cookies):
     """POST the same form from CONCURRENT threads released together; returns the responses."""
-    barrier, responses = threading.Barrier(CONCURRENT), [None] * CONCURRENT
 
     def send(number):
         client = Client(headers={"accept-language": "en"})
         client.cookies.update(cookies)
-        barrier.wait()
-        try:
-            responses[number] = client.post(url, data)
-        finally:
-            connection.close()
+        return client.post(url, data)
 
-    threads = [threading.Thread(target=send, args=(number,)) for number in range(CONCURRENT)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return responses
+    return at_once(send, CONCURRENT)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,7 +4,6 @@ list of that address's tickets only, rate limits that reveal nothing, no token i
 import io
 import logging
 import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from tests.concurrency import at_once
 from tests.tickets.factories import make_problem_type, open_ticket
 from tickets import actions
 from tickets.models import LookupLink, OutgoingEmail, Ticket, hash_token
@@ -265,20 +265,7 @@ def test_five_browsers_pressing_the_button_at_once_use_the_link_once(run_worker)
     browsers = [browser() for _ in range(5)]
     for each in browsers:
         each.get(path)
-    barrier, responses = threading.Barrier(len(browsers)), [None] * len(browsers)
-
-    def press(number):
-        barrier.wait()
-        try:
-            responses[number] = browsers[number].post("/en/tickets/lookup/open/")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=press, args=(number,)) for number in range(len(browsers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = at_once(lambda number: browsers[number].post("/en/tickets/lookup/open/"), len(browsers))
     assert sorted(response.status_code for response in responses) == [303, 410, 410, 410, 410]
 
 
@@ -289,20 +276,7 @@ def test_two_uses_of_one_link_at_once_let_exactly_one_through():
     LookupLink.objects.create(
         email="f@example.com", token_hash=hash_token(token), language="en", expires_at=now + timedelta(minutes=30)
     )
-    barrier, results = threading.Barrier(2), []
-
-    def claim():
-        barrier.wait()
-        try:
-            results.append(actions.use_lookup_link(token_hash=hash_token(token)))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claim) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(lambda _number: actions.use_lookup_link(token_hash=hash_token(token)), 2)
     assert sorted(result is None for result in results) == [False, True]
 
 

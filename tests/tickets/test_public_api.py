@@ -1,17 +1,16 @@
 """The public ticket API: ticket types, opening a ticket (idempotent), reading it and replying with its token."""
 
 import json
-import threading
 import uuid
 from datetime import datetime
 
 import pytest
 from django.core.signals import got_request_exception
-from django.db import connection
 from django.test import Client
 from django.views.debug import ExceptionReporter
 from mnemonic import Mnemonic
 
+from tests.concurrency import at_once
 from tests.tickets.factories import TXID, add_message, deposit_values, every_priority, make_policy, make_problem_type
 from tests.tickets.test_secrets_intake import assert_nowhere, stored_text, wif
 from tickets import actions, reply_time, views
@@ -346,24 +345,13 @@ CONCURRENT = 5
 
 def send_concurrently(url, body, headers, bodies=None):
     """POST from CONCURRENT threads released together (`bodies`: one each, else `body` for all)."""
-    barrier, responses = threading.Barrier(CONCURRENT), [None] * CONCURRENT
     bodies = bodies or [body] * CONCURRENT
 
     def send(number):
         client = Client(headers={"accept-language": "en"})
-        data = json.dumps(bodies[number])
-        barrier.wait()
-        try:
-            responses[number] = client.post(url, data, content_type="application/json", headers=headers)
-        finally:
-            connection.close()
+        return client.post(url, json.dumps(bodies[number]), content_type="application/json", headers=headers)
 
-    threads = [threading.Thread(target=send, args=(number,)) for number in range(CONCURRENT)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return responses
+    return at_once(send, CONCURRENT)
 
 
 @pytest.mark.django_db(transaction=True)

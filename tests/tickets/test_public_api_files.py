@@ -11,6 +11,7 @@ from mnemonic import Mnemonic
 from PIL import ExifTags, Image
 
 from tests.tickets.factories import deposit_values, make_problem_type
+from tests.tickets.test_attachments import gps_exif
 from tests.tickets.test_secrets_intake import assert_nowhere, stored_text
 from tickets import actions, attachments
 from tickets.models import Attachment, Message, ProblemType, Ticket, TicketEvent
@@ -33,13 +34,7 @@ def png(color=(10, 120, 200), **save):
 
 
 def png_with_gps():
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "SecretPhoneCo"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (39.0, 54.0, 27.0)
-    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
-    gps[ExifTags.GPS.GPSLongitude] = (116.0, 23.0, 30.0)
+    exif = gps_exif()
     data = png(exif=exif)
     with Image.open(io.BytesIO(data)) as sent:
         assert sent.getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the test image really carries a location

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
 
+from tests.concurrency import at_once
 from tests.tickets.factories import every_priority, make_policy, make_problem_type, make_queue, open_ticket
 from tickets import actions, sweep
 from tickets.models import Metric, SLAClock, Ticket, TicketEvent
@@ -200,26 +201,8 @@ def test_two_sweepers_at_once_apply_every_breach_and_escalation_exactly_once(mai
     with time_machine.travel(T0, tick=False):
         for _ in range(60):
             open_ticket()
-    later, results, errors = T0 + timedelta(hours=2), [], []
-    start = threading.Barrier(2)
-
-    def sweeper():
-        from django.db import connection as own
-
-        try:
-            start.wait(10)
-            results.append(sweep.sweep(now=later, batch=7))
-        except Exception as error:  # noqa: BLE001 (the assertion below reports it)
-            errors.append(error)
-        finally:
-            own.close()
-
-    threads = [threading.Thread(target=sweeper) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    later = T0 + timedelta(hours=2)
+    results = at_once(lambda _number: sweep.sweep(now=later, batch=7), 2)
     assert sum(r.breached for r in results) == 60 and sum(r.escalated for r in results) == 60
     assert TicketEvent.objects.filter(kind="sla_breached").count() == 60
     assert TicketEvent.objects.filter(kind="escalated").count() == 60
