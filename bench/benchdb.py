@@ -42,6 +42,16 @@ def env(database_url, **extra):
     return result
 
 
+def psql(sql, database="postgres"):
+    """Run `sql` with psql as the postgres user; its unaligned output, stripped."""
+    return subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-Atqc", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
 def log(*parts):
     print(*parts, file=sys.stderr, flush=True)
 

@@ -72,28 +72,39 @@ def generated_article_slug():
 # --- the server -------------------------------------------------------------------------------------------------
 
 
-def start_server(extra, app="helpdesk.wsgi:application"):
+def start_server(
+    extra,
+    app="helpdesk.wsgi:application",
+    *,
+    database_url=benchdb.PG_URL,
+    port=PORT,
+    workers=2,
+    threads=4,
+    log="granian.log",
+):
+    """granian as `make serve-prod` runs it, once /healthz answers and every worker is up."""
     command = [
         str(benchdb.ROOT / ".venv" / "bin" / "granian"),
-        "--interface", "wsgi", "--workers", "2", "--blocking-threads", "4",
-        "--host", "127.0.0.1", "--port", str(PORT), "--log-level", "warning", "--no-access-log",
+        "--interface", "wsgi", "--workers", str(workers), "--blocking-threads", str(threads),
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
         app,
     ]  # fmt: skip
+    benchdb.RESULTS.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(
         command,
         cwd=benchdb.ROOT,
-        env=benchdb.env(benchdb.PG_URL, **extra),
+        env=benchdb.env(database_url, **extra),
         start_new_session=True,  # its own process group, so stopping it reaches the workers and nothing else
         stdout=subprocess.DEVNULL,
-        stderr=open(benchdb.RESULTS / "granian.log", "a"),  # noqa: SIM115 - lives as long as the server
+        stderr=open(benchdb.RESULTS / log, "a"),  # noqa: SIM115 - lives as long as the server
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"granian exited with {server.returncode}; see bench/results/granian.log")
+            raise SystemExit(f"granian exited with {server.returncode}; see bench/results/{log}")
         try:
-            with urllib.request.urlopen(HOST + "/healthz", timeout=2) as response:
-                if response.status == 200 and len(process_tree(server.pid)) >= 3:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200 and len(process_tree(server.pid)) >= workers + 1:
                     return server
         except OSError:
             pass

@@ -87,22 +87,13 @@ SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), %(tickets)s + 1, f
 """
 
 
-def psql(sql, database="postgres"):
-    return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-Atqc", sql],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 def build(args):
-    psql(f"DROP DATABASE IF EXISTS {DB}")
-    psql(f"CREATE DATABASE {DB} TEMPLATE template0 ENCODING 'UTF8'")
+    benchdb.psql(f"DROP DATABASE IF EXISTS {DB}")
+    benchdb.psql(f"CREATE DATABASE {DB} TEMPLATE template0 ENCODING 'UTF8'")
     benchmark_env = benchdb.env(URL)
     for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([benchdb.PYTHON, "manage.py", *command], cwd=benchdb.ROOT, env=benchmark_env, check=True)
-    policy = psql("SELECT id FROM tickets_slapolicy WHERE name = 'Standard'", DB)
+    policy = benchdb.psql("SELECT id FROM tickets_slapolicy WHERE name = 'Standard'", DB)
     started = time.monotonic()
     params = {"tickets": args.tickets, "open": args.open, "breaches": args.breaches, "policy": policy}
     script = FILL
@@ -112,7 +103,7 @@ def build(args):
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", DB, "-q", "-v", "ON_ERROR_STOP=1", "-c", script],
         check=True,
     )
-    psql("VACUUM ANALYZE", DB)
+    benchdb.psql("VACUUM ANALYZE", DB)
     return time.monotonic() - started
 
 

@@ -37,12 +37,12 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchdb  # noqa: E402
+import pages  # noqa: E402
 from pages import cpu_by_pid, process_tree, stop_server  # noqa: E402
 
 DB = "helpdesk_bench_tickets"
@@ -72,12 +72,7 @@ ADDRESS = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # a real Tron address (base58che
 
 
 def psql(sql, database=DB):
-    return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-Atqc", sql],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    return benchdb.psql(sql, database)
 
 
 def prepare():
@@ -98,34 +93,14 @@ def flush_redis():
 
 
 def start_server(workers, threads):
-    command = [
-        str(benchdb.ROOT / ".venv" / "bin" / "granian"),
-        "--interface", "wsgi", "--workers", str(workers), "--blocking-threads", str(threads),
-        "--host", "127.0.0.1", "--port", str(PORT), "--log-level", "warning", "--no-access-log",
-        "helpdesk.wsgi:application",
-    ]  # fmt: skip
-    benchdb.RESULTS.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen(
-        command,
-        cwd=benchdb.ROOT,
-        env=benchdb.env(URL, REDIS_URL=REDIS_URL),
-        start_new_session=True,  # its own process group, so stopping it reaches the workers and nothing else
-        stdout=subprocess.DEVNULL,
-        stderr=open(benchdb.RESULTS / "granian-tickets.log", "a"),  # noqa: SIM115 - lives as long as the server
+    return pages.start_server(
+        {"REDIS_URL": REDIS_URL},
+        database_url=URL,
+        port=PORT,
+        workers=workers,
+        threads=threads,
+        log="granian-tickets.log",
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"granian exited with {server.returncode}; see bench/results/granian-tickets.log")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2) as response:
-                if response.status == 200 and len(process_tree(server.pid)) >= workers + 1:
-                    return server
-        except OSError:
-            pass
-        time.sleep(0.3)
-    stop_server(server)
-    raise SystemExit("granian did not answer /healthz within 60 s")
 
 
 def db_backends():
