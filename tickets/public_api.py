@@ -27,7 +27,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk import ratelimit
 from helpdesk.i18n import language_codes
 from kb.api import LANGUAGE_PARAMETER, requested_language
 from tickets import access, actions, attachments, views
@@ -169,9 +168,9 @@ def idempotency_key(request):
     return key
 
 
-def _throttle(scope, request, limit, period, message):
-    allowed, retry_after = ratelimit.hit(scope, ratelimit.client_ip(request), limit=limit, period=period)
-    if not allowed:
+def _throttle(retry_after, message):
+    """A 429 with Retry-After when the shared limit (tickets.views) says to wait."""
+    if retry_after is not None:
         raise Throttled(wait=retry_after, detail=str(message))
 
 
@@ -316,11 +315,7 @@ class TicketOpen(PublicView):
             if not form.is_valid():
                 raise _refused(_open_errors(form, type_keys, "uid" in body))
             _throttle(
-                "ticket-open",
-                request,
-                views.OPEN_LIMIT,
-                views.OPEN_PERIOD,
-                _("Too many tickets were sent from your network. Please try again later."),
+                views.open_limit(request), _("Too many tickets were sent from your network. Please try again later.")
             )
             arguments = {
                 "problem_type": problem_type,
@@ -466,11 +461,7 @@ class TicketReply(PublicView):
         if not form.is_valid():
             raise _refused({name: [str(m) for m in messages] for name, messages in form.errors.items()})
         _throttle(
-            "ticket-reply",
-            request,
-            views.REPLY_LIMIT,
-            views.REPLY_PERIOD,
-            _("Too many replies were sent from your network. Please try again later."),
+            views.reply_limit(request), _("Too many replies were sent from your network. Please try again later.")
         )
         arguments = {
             "ticket": ticket,

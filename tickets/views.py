@@ -61,6 +61,16 @@ def _limited(scope, request, limit, period):
     return None if allowed else retry_after
 
 
+def open_limit(request):
+    """None when the client may open another ticket, else the seconds to wait (the form and the API share it)."""
+    return _limited("ticket-open", request, OPEN_LIMIT, OPEN_PERIOD)
+
+
+def reply_limit(request):
+    """None when the client may send another reply, else the seconds to wait (the page and the API share it)."""
+    return _limited("ticket-reply", request, REPLY_LIMIT, REPLY_PERIOD)
+
+
 def _flash(request, key, ticket, value):
     notes = request.session.get(key, {})
     notes[str(ticket.pk)] = value
@@ -100,7 +110,7 @@ def new_ticket(request, slug):
     )
     status, throttled = 200, False
     if form.is_valid():
-        retry_after = _limited("ticket-open", request, OPEN_LIMIT, OPEN_PERIOD)
+        retry_after = open_limit(request)
         if retry_after is None:
             opened = actions.open_ticket(
                 problem_type=problem_type,
@@ -160,7 +170,7 @@ def ticket_page(request, reference):
     form = ReplyForm(request.POST if posted else None, files=request.FILES if posted else None)
     status, retry_after = 200, None
     if form.is_valid():
-        retry_after = _limited("ticket-reply", request, REPLY_LIMIT, REPLY_PERIOD)
+        retry_after = reply_limit(request)
         if retry_after is None:
             try:
                 message = actions.add_customer_reply(
