@@ -198,7 +198,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# cached_db with fewer round trips (helpdesk/sessions.py).
+SESSION_ENGINE = "helpdesk.sessions"
 
 # Staff login (helpdesk/staff_login.py, helpdesk/two_factor.py): failures lock the account and the client address
 # for a while (django-axes, counted in the database); authenticator-app codes (django-otp TOTP) once enrolled.
