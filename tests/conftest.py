@@ -55,6 +55,20 @@ def _fresh_cache_and_counters():
     cache.clear()
 
 
+def _commit():
+    pending = list(connection.run_on_commit)
+    connection.run_on_commit.clear()
+    for _savepoints, callback, _robust in pending:
+        callback()
+
+
+@pytest.fixture
+def commit():
+    """`commit()` runs every on-commit callback waiting so far and forgets them, as a commit of the test's
+    transaction at that point would (it never commits; Django's capture runs them but leaves them waiting)."""
+    return _commit
+
+
 def _staff(django_user_model, username, group=None, **extra):
     user = django_user_model.objects.create_user(
         username, f"{username}@example.com", "pw-for-tests-1", is_staff=True, **extra

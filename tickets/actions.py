@@ -47,7 +47,7 @@ REOPENED_BY_REPLY = {Ticket.Status.PENDING, Ticket.Status.SOLVED}
 # Lookup links one address may be sent an hour, whoever asks: a mailbox is not flooded by strangers.
 LOOKUP_ADDRESS_LIMIT, LOOKUP_ADDRESS_PERIOD = 3, 3600
 
-Opened = namedtuple("Opened", "ticket token created")
+Opened = namedtuple("Opened", "ticket token created first_reply_due", defaults=[None])
 # The ticket columns an action reads fresh under the row lock before changing anything.
 LOCKED_FIELDS = (
     "status", "priority", "queue_id", "assignee_id", "escalation_level", "version", "secrets_removed", "solved_at",
@@ -111,8 +111,6 @@ def _existing(token):
     return Ticket.objects.filter(tracking_token_hash=hash_token(token), created_at__gte=since).first()
 
 
-@files.files_follow_transaction
-@transaction.atomic
 def open_ticket(
     *,
     problem_type,
@@ -127,19 +125,17 @@ def open_ticket(
     submission="",
     removed=None,
     attachments=(),
+    then=None,
 ):
-    """Open a ticket with its first message; returns Opened(ticket, raw tracking token, created).
+    """Open a ticket with its first message; returns Opened(ticket, raw tracking token, created, first reply due).
 
     1. Pass subject, description and every field value through the secrets guard (whoever the caller is);
        `removed` ({where: kinds}) is what the caller's form already took out.
-    2. Derive the tracking token from the form's submission key: a form sent twice (a double click, a retry)
-       finds the ticket it made the first time and returns it with created=False.
-    3. Create the ticket under a fresh random reference, retrying on the rare collision.
-    4. Add the description as the first public customer message with the `attachments` (Uploads from
-       `tickets.attachments.accept`) stored on it, an "opened" event, and a "secret removed" event naming the kinds
-       and places (never the secret) when the guard removed anything, from a text attachment too.
-    5. Mark the visit's searches as having ended in a ticket.
-    6. Queue the confirmation email (sent after commit by the task worker; a rollback takes it back).
+    2. Derive the tracking token from the form's submission key: a form sent twice (a double click, a retry) finds
+       the ticket it made the first time and returns it with created=False. The unique token hash finds it: the
+       second insert fails (concurrently, after waiting for the first to commit), and nothing of it is kept.
+    3. Create the ticket under a fresh random reference in one transaction (`_open`), trying again on the rare
+       collision; `then(opened)`, if given, runs last in that transaction.
     """
     contexts = {row.name: field_kinds.SECRET_CONTEXT.get(row.kind, "text") for row in problem_type.fields.all()}
     given = {**fields, "subject": subject, "description": description, "customer_name": name or ""}
@@ -150,37 +146,45 @@ def open_ticket(
         found = {**found, "attachments": in_files}
     for where, more in found.items():
         removed[where] = secretguard.ordered([*removed.get(where, []), *more])
-    kinds = secretguard.ordered(kind for found in removed.values() for kind in found)
+    ticket = Ticket(
+        problem_type=problem_type,
+        queue_id=problem_type.queue_id,
+        language=language,
+        customer_email=email,
+        customer_name=name.strip(),
+        customer_uid=uid or "",
+        subject=subject,
+        fields=texts,
+        secrets_removed=secretguard.ordered(kind for found in removed.values() for kind in found),
+    )
     token = new_tracking_token(submission)
-    if submission and (ticket := _existing(token)) is not None:
-        return Opened(ticket, token, False)
     for attempt in range(REFERENCE_ATTEMPTS):
-        ticket = Ticket(
-            reference=new_reference(),
-            problem_type=problem_type,
-            queue_id=problem_type.queue_id,
-            language=language,
-            customer_email=email,
-            customer_name=name.strip(),
-            customer_uid=uid or "",
-            subject=subject,
-            fields=texts,
-            secrets_removed=kinds,
-            tracking_token_hash=hash_token(token),
-        )
+        ticket.reference, ticket.tracking_token_hash = new_reference(), hash_token(token)
         try:
-            with transaction.atomic():
-                ticket.save(force_insert=True)
-            break
+            return _open(ticket, token, description, removed, attachments=attachments, visit=visit, then=then)
         except IntegrityError:
-            # The same form sent concurrently: its twin committed first (the unique token hash waited for it).
             if submission and (twin := _existing(token)) is not None:
                 return Opened(twin, token, False)
             if attempt == REFERENCE_ATTEMPTS - 1:
                 raise
             if submission:  # an old form whose ticket is past the window: this is a new submission
                 token = new_tracking_token()
-                ticket.tracking_token_hash = hash_token(token)
+
+
+@files.files_follow_transaction
+@transaction.atomic
+def _open(ticket, token, description, removed, *, attachments, visit, then):
+    """Insert the ticket (it goes first: a taken token or reference fails before anything else is written).
+
+    1. Its clocks are computed first, so the insert carries its due times.
+    2. The description as the first public customer message, with the `attachments` (Uploads from
+       `tickets.attachments.accept`) stored on it; an "opened" event, and a "secret removed" event naming the kinds
+       and places (never the secret) when the guard removed anything, from a text attachment too.
+    3. Mark the visit's searches as having ended in a ticket.
+    4. Queue the confirmation email (sent after commit by the task worker; a rollback takes it back).
+    """
+    started = clocks.opening(ticket)
+    ticket.save(force_insert=True)
     message = Message.objects.create(
         ticket=ticket,
         kind=Message.Kind.PUBLIC,
@@ -189,17 +193,24 @@ def open_ticket(
         secrets_removed=removed.get("description", []),
     )
     files.store(ticket=ticket, message=message, uploads=attachments)
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=TicketEvent.Kind.OPENED,
-        data={"problem_type": problem_type.slug, "queue_id": problem_type.queue_id},
-    )
+    problem_type = ticket.problem_type
+    events = [
+        TicketEvent(
+            ticket=ticket,
+            kind=TicketEvent.Kind.OPENED,
+            data={"problem_type": problem_type.slug, "queue_id": problem_type.queue_id},
+        )
+    ]
     if removed:
-        TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.SECRET_REMOVED, data={"removed": removed})
+        events.append(TicketEvent(ticket=ticket, kind=TicketEvent.Kind.SECRET_REMOVED, data={"removed": removed}))
+    TicketEvent.objects.bulk_create(events)
     analytics.record_ticket(visit=visit)
-    clocks.refresh([ticket], opened=True)
+    clocks.start(ticket, started)
     notifications.ticket_opened(ticket, token)
-    return Opened(ticket, token, True)
+    opened = Opened(ticket, token, True, clocks.first_reply_due(started))
+    if then is not None:
+        then(opened)
+    return opened
 
 
 def _remembered(scope, key, request_hash, ticket, *, message=None, response=None):
@@ -219,20 +230,34 @@ def _remembered(scope, key, request_hash, ticket, *, message=None, response=None
     return record, created
 
 
-@files.files_follow_transaction
-@transaction.atomic
 def open_ticket_for_request(*, idempotency_key, request_hash, answer, **arguments):
     """Open a ticket for an API request carrying an Idempotency-Key; returns (IdempotentRequest, created).
 
     1. The tracking token derives from the key as a form's from its submission key: every request with the key
        finds the one ticket, concurrent ones too (the unique token hash makes them wait for the first).
-    2. Record the request's fingerprint with `answer(opened)`, the response body without the token.
-    3. A request with the key made earlier with another fingerprint: KeyReused (this transaction saves nothing).
+    2. A new ticket records the request's fingerprint with `answer(opened)`, the response body without the token,
+       in the ticket's own transaction.
+    3. A ticket of the key made earlier: its record; KeyReused if that request had another fingerprint (this one
+       saves nothing).
     """
-    opened = open_ticket(**arguments, submission=IdempotentRequest.submission(idempotency_key))
-    return _remembered(
-        IdempotentRequest.Scope.OPEN, idempotency_key, request_hash, opened.ticket, response=lambda: answer(opened)
-    )
+    scope = IdempotentRequest.Scope.OPEN
+    recorded = []
+
+    def record(opened):
+        recorded.append(
+            IdempotentRequest.objects.create(
+                key_hash=IdempotentRequest.hash_key(scope, idempotency_key),
+                scope=scope,
+                request_hash=request_hash,
+                ticket=opened.ticket,
+                response=answer(opened),
+            )
+        )
+
+    opened = open_ticket(**arguments, submission=IdempotentRequest.submission(idempotency_key), then=record)
+    if recorded:
+        return recorded[0], True
+    return _remembered(scope, idempotency_key, request_hash, opened.ticket, response=lambda: answer(opened))
 
 
 @files.files_follow_transaction

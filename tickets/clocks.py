@@ -7,13 +7,12 @@ keeping what the sweep has already applied (warned_at, breached_at, escalated_le
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from uuid import uuid4
 
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from helpdesk.kept import Kept
 from tickets import sla
 from tickets.bulk import bulk_set
 from tickets.models import (
@@ -322,33 +321,12 @@ class Policies:
         return self.terms(policy).rules if policy else ()
 
 
-POLICIES_VERSION_KEY = "tickets:sla-policies-version"
-_current = (None, None)  # (version, Policies) as this process last loaded them
+# The active policies, built once per process and again after an SLA setting changes (tickets.signals).
+POLICIES = Kept("sla-policies", Policies)
 
 
-def current_policies():
-    """The active policies, loaded once per process and reloaded after an SLA setting changes (tickets.signals).
-
-    Inside a transaction that changed SLA settings they are loaded fresh and not kept: that transaction may still
-    roll back.
-    """
-    global _current
-    if any(callback is policies_changed for _ids, callback, _robust in connection.run_on_commit):
-        return Policies()
-    version = cache.get(POLICIES_VERSION_KEY)
-    if version is None:
-        cache.add(POLICIES_VERSION_KEY, uuid4().hex, timeout=None)
-        version = cache.get(POLICIES_VERSION_KEY)
-    kept_version, policies = _current
-    if version is None or kept_version != version:
-        policies = Policies()
-        _current = (version, policies)
-    return policies
-
-
-def policies_changed():
-    """Start a new policies version: every process reloads the policies on its next use."""
-    cache.set(POLICIES_VERSION_KEY, uuid4().hex, timeout=None)
+current_policies = POLICIES.get
+policies_changed = POLICIES.changed  # after a bulk write to SLA settings (which sends no signals)
 
 
 def opening_history(ticket):
@@ -412,13 +390,37 @@ STORED = (
 )
 
 
+def opening(ticket, *, now=None, policies=None):
+    """The clocks of `ticket`, about to be opened and not saved yet: unsaved SLAClock rows, with the ticket's
+    sla_due_at and sla_warn_at set from them, so its insert carries its due times. `start` saves the rows.
+
+    A ticket just opened has no status or priority change, no agent message and no clock yet: the rows are what
+    `refresh` would compute for it, without its queries.
+    """
+    now = now or timezone.now()
+    policies = policies or current_policies()
+    policy = policies.match(ticket)
+    rows = []
+    if policy is not None:
+        terms = policies.terms(policy)
+        for clock in replay(terms, opening_history(ticket), now=now):
+            rows.append(_apply(SLAClock(metric=clock.metric, cycle=clock.cycle), clock, policy, terms))
+    ticket.sla_due_at, ticket.sla_warn_at = _next_due(rows)
+    return rows
+
+
+def start(ticket, rows):
+    """Save the clock rows `opening` computed, once `ticket` is inserted."""
+    for row in rows:
+        row.ticket = ticket
+    return SLAClock.objects.bulk_create(rows)
+
+
 # No savepoint of its own: no caller carries on after a failed refresh, and each savepoint is two round trips.
 @transaction.atomic(savepoint=False)
-def refresh(tickets, *, now=None, policies=None, opened=False):
+def refresh(tickets, *, now=None, policies=None):
     """Recompute and store the clocks of `tickets` (saved Ticket rows, current values) and their next due times.
 
-    `opened`: the tickets were opened just now (no status, priority or agent message since, no clock yet), so their
-    history and clocks need no queries.
     1. Match each ticket's policy and replay its history (no policy: its clocks are removed).
     2. Lock the existing clock rows, keep what the sweep applied to them, update changed rows, add new ones and
        delete the ones the history no longer implies.
@@ -431,12 +433,9 @@ def refresh(tickets, *, now=None, policies=None, opened=False):
         return {}
     policies = policies or current_policies()
     existing = {}
-    if opened:
-        by_ticket = {t.pk: opening_history(t) for t in tickets}
-    else:
-        by_ticket = histories(tickets)
-        for row in SLAClock.objects.select_for_update().filter(ticket_id__in=by_ticket).order_by("id"):
-            existing[(row.ticket_id, row.metric, row.cycle)] = row
+    by_ticket = histories(tickets)
+    for row in SLAClock.objects.select_for_update().filter(ticket_id__in=by_ticket).order_by("id"):
+        existing[(row.ticket_id, row.metric, row.cycle)] = row
     to_create, to_update, keep, result = [], [], set(), {}
     for ticket in tickets:
         policy = policies.match(ticket)
@@ -454,11 +453,7 @@ def refresh(tickets, *, now=None, policies=None, opened=False):
                 continue
             fresh = row or SLAClock(ticket_id=ticket.pk, metric=clock.metric, cycle=clock.cycle)
             before = [getattr(fresh, name) for name in STORED]
-            fresh.policy_id = policy.pk
-            for name in ("state", "target_seconds", "started_at", "due_at", "remaining_seconds", "fulfilled_at"):
-                setattr(fresh, name, getattr(clock, name))
-            fresh.warn_at, fresh.explanation = clock.warn_at, clock.explanation
-            fresh.next_check_at = next_check(fresh, terms.rules)
+            _apply(fresh, clock, policy, terms)
             if row is None:
                 to_create.append(fresh)
             else:
@@ -473,21 +468,39 @@ def refresh(tickets, *, now=None, policies=None, opened=False):
         bulk_set(SLAClock, to_update, STORED)
     if to_create:
         SLAClock.objects.bulk_create(to_create, batch_size=500)
-    _store_next_due(tickets, result)
-    return result
-
-
-def _store_next_due(tickets, result):
     changed = []
     for ticket in tickets:
-        running = [c for c in result.get(ticket.pk, []) if c.state == SLAClock.State.RUNNING]
-        due = min((c.due_at for c in running if c.due_at), default=None)
-        warn = min((c.warn_at for c in running if c.warn_at), default=None)
-        if (ticket.sla_due_at, ticket.sla_warn_at) != (due, warn):
-            ticket.sla_due_at, ticket.sla_warn_at = due, warn
+        due = _next_due(result.get(ticket.pk, []))
+        if (ticket.sla_due_at, ticket.sla_warn_at) != due:
+            ticket.sla_due_at, ticket.sla_warn_at = due
             changed.append(ticket)
     if changed:
         bulk_set(Ticket, changed, ["sla_due_at", "sla_warn_at"])
+    return result
+
+
+def _apply(row, clock, policy, terms):
+    """Set a clock row from what `replay` computed under `policy`; returns the row."""
+    row.policy_id = policy.pk
+    for name in ("state", "target_seconds", "started_at", "due_at", "remaining_seconds", "fulfilled_at"):
+        setattr(row, name, getattr(clock, name))
+    row.warn_at, row.explanation = clock.warn_at, clock.explanation
+    row.next_check_at = next_check(row, terms.rules)
+    return row
+
+
+def _next_due(rows):
+    """(due, warn): the earliest due and warning time of the running clocks among `rows`, or None each."""
+    running = [row for row in rows if row.state == SLAClock.State.RUNNING]
+    due = min((row.due_at for row in running if row.due_at), default=None)
+    warn = min((row.warn_at for row in running if row.warn_at), default=None)
+    return due, warn
+
+
+def first_reply_due(rows):
+    """The due time of the running first-response clock among clock rows (see `expected_first_reply`), or None."""
+    running = (row for row in rows if row.metric == Metric.FIRST_RESPONSE and row.state == SLAClock.State.RUNNING)
+    return next((row.due_at for row in running), None)
 
 
 def expected_first_reply(ticket, *, after=None):

@@ -107,9 +107,8 @@ def staff_escalation(*, ticket_ids, level, reason, recipient_ids):
 
 @transaction.atomic(savepoint=False)  # no caller carries on after a failure; a savepoint is two round trips
 def _queue(**fields):
-    email = OutgoingEmail.objects.create(**fields)
-    tasks.schedule(email)
-    return email
+    """A new email with its task: the task first, so the email row is written once, with its task's id."""
+    return OutgoingEmail.objects.create(**fields, task_id=tasks.send_email.enqueue().id)
 
 
 @transaction.atomic

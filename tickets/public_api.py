@@ -29,9 +29,9 @@ from rest_framework.views import APIView
 
 from helpdesk.i18n import language_codes
 from kb.api import LANGUAGE_PARAMETER, requested_language
-from tickets import access, actions, attachments, views
+from tickets import access, actions, attachments, problem_types, views
 from tickets.forms import ReplyForm, TicketForm
-from tickets.models import Attachment, IdempotentRequest, ProblemType, new_tracking_token, request_fingerprint
+from tickets.models import Attachment, IdempotentRequest, new_tracking_token, request_fingerprint
 from tickets.public_serializers import (
     CustomerTicketSerializer,
     FieldErrorsSerializer,
@@ -235,7 +235,7 @@ class TicketTypeList(PublicView):
         """The active ticket types with the fields each asks for; names, labels and choices in the language asked."""
         _refuse_query(request, READ_PARAMETERS)
         language = requested_language(request)
-        types = ProblemType.objects.active().prefetch_related("fields")
+        types = problem_types.active()
         return Response(TicketTypeSerializer(types, many=True, context={"language": language}).data)
 
 
@@ -301,8 +301,7 @@ class TicketOpen(PublicView):
         if key and (earlier := IdempotentRequest.objects.for_key(IdempotentRequest.Scope.OPEN, key)):
             return self._replay(earlier, key, request_hash)
         slug = body.get("type")
-        types = ProblemType.objects.active().prefetch_related("fields")
-        problem_type = types.filter(slug=slug).first() if isinstance(slug, str) and slug else None
+        problem_type = problem_types.active_type(slug)
         if problem_type is None:
             raise _refused({"type": [_("Unknown ticket type. See /api/v1/ticket-types/ for the types.")]})
         language = body.get("language") or get_language()
@@ -351,7 +350,7 @@ class TicketOpen(PublicView):
         return {
             "reference": ticket.reference,
             "status": status_of(ticket),
-            "expected_reply": expected_reply(ticket, language),
+            "expected_reply": expected_reply(ticket, language, due_at=opened.first_reply_due),
             "url": ticket_url(request, ticket),
             "secrets_removed": list(ticket.secrets_removed),
             "secrets_advice": secrets_advice(ticket.secrets_removed),

@@ -121,8 +121,8 @@ class ExpectedReplySerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-def expected_reply(ticket, language):
-    expected = reply_time.first_reply(ticket, language=language)
+def expected_reply(ticket, language, *, due_at=None):
+    expected = reply_time.first_reply(ticket, language=language, due_at=due_at)
     if expected is None:
         return None
     return {"due_at": serializers.DateTimeField().to_representation(expected.due_at), "text": expected.text}

@@ -61,10 +61,13 @@ def phrase(due_at, *, language, at):
     return ExpectedReply(due_at=due_at, text=text)
 
 
-def first_reply(ticket, *, language=None, at=None):
-    """The expected first reply on `ticket` (ExpectedReply), or None once answered, overdue or without an SLA."""
+def first_reply(ticket, *, language=None, at=None, due_at=None):
+    """The expected first reply on `ticket` (ExpectedReply), or None once answered, overdue or without an SLA.
+
+    `due_at`: the running first-response clock's due time where the caller has it (a ticket just opened).
+    """
     at = at or timezone.now()
-    due_at = clocks.expected_first_reply(ticket, after=at)
-    if due_at is None:
+    due_at = due_at or clocks.expected_first_reply(ticket, after=at)
+    if due_at is None or due_at <= at:
         return None
     return phrase(due_at, language=language or ticket.language, at=at)

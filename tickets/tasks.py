@@ -60,7 +60,7 @@ def _text(value):
 def schedule(email, *, run_after=None, fields=(), at=None):
     """Queue a new task for `email` (in the caller's transaction) and make it the email's current task."""
     send = send_email if run_after is None else send_email.using(run_after=run_after)
-    email.task_id = send.enqueue(email.pk).id
+    email.task_id = send.enqueue().id
     email.updated_at = at or timezone.now()
     email.save(update_fields=[*fields, "task_id", "updated_at"])
 
@@ -72,20 +72,22 @@ def send_lookup_link(email, language):
 
 
 @task(takes_context=True)
-def send_email(context, email_id):
-    """Send one OutgoingEmail if this task is still its current one: claim, send, record (see the module's text).
+def send_email(context, email_id=None):
+    """Send the OutgoingEmail whose current task this is: claim, send, record (see the module's text).
 
-    Returns "sent", "retrying" or "skipped"; raises once the email is given up, so the task shows as failed too.
+    The email is the one holding this task's id (tasks queued before that named it by `email_id` too). Returns
+    "sent", "retrying" or "skipped"; raises once the email is given up, so the task shows as failed too.
     """
     now = timezone.now()
-    claimed = OutgoingEmail.objects.filter(
-        pk=email_id, task_id=context.task_result.id, status__in=[Status.QUEUED, Status.RETRYING]
-    ).update(status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now)
+    mine = OutgoingEmail.objects.filter(task_id=context.task_result.id)
+    if email_id is not None:
+        mine = mine.filter(pk=email_id)
+    claimed = mine.filter(status__in=[Status.QUEUED, Status.RETRYING]).update(
+        status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now
+    )
     if not claimed:
         return "skipped"  # sent already, given up, or superseded by a newer task
-    email = OutgoingEmail.objects.select_related("ticket__queue", "ticket__problem_type", "message", "recipient").get(
-        pk=email_id
-    )
+    email = mine.select_related("ticket__queue", "ticket__problem_type", "message", "recipient").get()
     try:
         message = notifications.compose(email, at=now)
         message.send(using=DEFAULT_MAILER_ALIAS)

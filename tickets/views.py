@@ -13,7 +13,7 @@ button uses it.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
@@ -25,9 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from helpdesk import ratelimit
 from kb.models import Article
 from kb.search import analytics, related
-from tickets import access, actions, attachments, rating_links, reply_time, secretguard
+from tickets import access, actions, attachments, problem_types, rating_links, reply_time, secretguard
 from tickets.forms import LookupForm, RatingForm, ReplyForm, SolvedForm, TicketForm
-from tickets.models import LINK_LIFETIME, Attachment, LookupLink, Message, ProblemType, Rating, Ticket, hash_token
+from tickets.models import LINK_LIFETIME, Attachment, LookupLink, Message, Rating, Ticket, hash_token
 from tickets.models.ratings import SCORE_WORDS
 from tickets.models.tickets import reopen_window
 
@@ -95,14 +95,16 @@ def _take(request, key, ticket):
 
 @require_GET
 def choose_type(request):
-    return render(request, "tickets/choose_type.html", {"problem_types": ProblemType.objects.active()})
+    return render(request, "tickets/choose_type.html", {"problem_types": problem_types.active()})
 
 
 @sensitive_variables()
 @sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
 def new_ticket(request, slug):
-    problem_type = get_object_or_404(ProblemType.objects.active().prefetch_related("fields"), slug=slug)
+    problem_type = problem_types.active_type(slug)
+    if problem_type is None:
+        raise Http404()
     language = get_language()
     posted = request.method == "POST"
     form = TicketForm(

@@ -199,10 +199,10 @@ def test_a_ticket_form_sent_twice_stores_its_files_once(deposit):
 
 
 def test_a_failing_open_leaves_no_file_and_no_row(deposit, monkeypatch):
-    def broken(tickets, **kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("tickets.clocks.refresh", broken)
+    monkeypatch.setattr("tickets.clocks.start", broken)  # after the files are stored
     with pytest.raises(RuntimeError):
         open_ticket(deposit, attachments=uploads(png_file(), png_file("b.png")))
     assert not Ticket.objects.exists() and not Attachment.objects.exists()

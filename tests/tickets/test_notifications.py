@@ -217,12 +217,28 @@ def test_no_table_holds_the_tracking_token_readable_and_the_sealed_copy_goes_onc
     ticket, token = open_ticket(deposit_queue())
     stored = json.dumps([list(DBTaskResult.objects.values()), list(OutgoingEmail.objects.values())], default=str)
     assert token not in stored and ticket.reference not in json.dumps(list(DBTaskResult.objects.values("args_kwargs")))
-    assert DBTaskResult.objects.get().args_kwargs == {"args": [the_email(ticket).pk], "kwargs": {}}
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs == {"args": [], "kwargs": {}} and the_email(ticket).task_id == task.pk  # found by its id
     sealed = the_email(ticket).sealed_token
     assert notifications.unseal(sealed, reference=ticket.reference) == token
     assert notifications.unseal(sealed, reference="HD-OTHERONE") is None  # bound to its ticket
     run_worker()
     assert the_email(ticket).sealed_token == "" and the_email(ticket).status == Status.SENT
+
+
+def test_a_task_queued_with_the_email_id_still_sends_its_email_and_only_while_it_is_current(mail_server, run_worker):
+    ticket, _token = open_ticket(deposit_queue())
+    email = the_email(ticket)
+    DBTaskResult.objects.all().delete()
+    older = tasks.send_email.enqueue(email.pk)  # as tasks were queued before they were found by their id
+    OutgoingEmail.objects.filter(pk=email.pk).update(task_id=older.id)
+    stranger = tasks.send_email.enqueue(email.pk)  # not the email's current task: leaves it alone
+    run_worker()
+    assert len(mail_server.messages) == 1 and the_email(ticket).status == Status.SENT
+    assert {str(row.pk): row.return_value for row in DBTaskResult.objects.all()} == {
+        str(older.id): "sent",
+        str(stranger.id): "skipped",
+    }
 
 
 def test_a_token_sealed_before_a_key_rotation_still_opens_with_the_old_key_as_fallback(settings):

@@ -75,7 +75,7 @@ class OutgoingEmail(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     # The task that will send it now; an older task for the same email finds a different id here and does nothing.
-    task_id = models.UUIDField(_("task"), null=True, blank=True, editable=False)
+    task_id = models.UUIDField(_("task"), null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
