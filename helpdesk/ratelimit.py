@@ -16,7 +16,9 @@ def hit(scope, ident, *, limit, period):
     """Count one hit for `ident` in `scope`; return (allowed, seconds until the window resets)."""
     window = int(clock() // period)
     key = f"rl:{scope}:{ident}:{window}"
-    if cache.add(key, 1, timeout=period + 1):
+    if hasattr(cache, "count"):  # helpdesk.cache.RedisCache: one round trip
+        count = cache.count(key, period + 1)
+    elif cache.add(key, 1, timeout=period + 1):
         count = 1
     else:
         try:
