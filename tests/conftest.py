@@ -1,8 +1,9 @@
+import time
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.test import Client
 from django.utils import translation
@@ -53,6 +54,20 @@ def _fresh_cache_and_counters():
     stats.flush_views.__globals__["_pending"].clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The default cache on the real Redis (helpdesk.cache.RedisCache, database 15, a key prefix of its own)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "helpdesk.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"test-{time.time_ns()}",
+        }
+    }
+    yield caches["default"]
+    caches["default"].clear()
 
 
 def _commit():

@@ -1,8 +1,6 @@
 """Fixed-window rate limits (helpdesk/ratelimit.py) on the embedded cache and on Redis, where a hit is one round
 trip (helpdesk.cache.RedisCache.count)."""
 
-import time
-
 import pytest
 from django.core.cache import caches
 
@@ -10,17 +8,10 @@ from helpdesk import ratelimit
 
 
 @pytest.fixture(params=["locmem", "redis"])
-def any_cache(request, settings):
+def any_cache(request):
     if request.param == "redis":
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "helpdesk.cache.RedisCache",
-                "LOCATION": "redis://127.0.0.1:6379/15",
-                "KEY_PREFIX": f"test-{time.time_ns()}",
-            }
-        }
-    yield caches["default"]
-    caches["default"].clear()
+        return request.getfixturevalue("redis_cache")
+    return caches["default"]
 
 
 def test_the_limit_allows_that_many_hits_per_window_and_says_when_the_window_ends(any_cache, monkeypatch):
@@ -33,15 +24,8 @@ def test_the_limit_allows_that_many_hits_per_window_and_says_when_the_window_end
     assert ratelimit.hit("demo", "127.0.0.9", limit=3, period=3600) == (True, 3599)  # the next window
 
 
-def test_on_redis_a_hit_is_one_round_trip_and_the_counter_expires_with_its_window(settings, monkeypatch):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "helpdesk.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": f"test-{time.time_ns()}",
-        }
-    }
-    cache = caches["default"]
+def test_on_redis_a_hit_is_one_round_trip_and_the_counter_expires_with_its_window(redis_cache, monkeypatch):
+    cache = redis_cache
     client = cache._cache.get_client(write=True)
     assert cache.count("counter", 60) == 1 and cache.count("counter", 60) == 2
     key = cache.make_and_validate_key("counter")
@@ -53,4 +37,3 @@ def test_on_redis_a_hit_is_one_round_trip_and_the_counter_expires_with_its_windo
     monkeypatch.setattr(type(client), "pipeline", lambda self, **k: pipelines.append(k) or real(self, **k))
     assert ratelimit.hit("demo", "127.0.0.9", limit=3, period=3600)[0]
     assert pipelines == [{"transaction": False}]  # the hit was one pipeline: INCR and EXPIRE NX together
-    cache.clear()

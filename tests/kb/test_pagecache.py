@@ -3,7 +3,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -133,15 +132,7 @@ def test_unknown_query_parameters_are_not_cached(client):
     assert len(queries) > 0
 
 
-def test_redis_cache_serves_and_invalidates_pages(client, settings, django_capture_on_commit_callbacks):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "helpdesk.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": f"test-{time.time_ns()}",
-        }
-    }
-    redis_cache = caches["default"]
+def test_redis_cache_serves_and_invalidates_pages(client, redis_cache, django_capture_on_commit_callbacks):
     assert type(redis_cache).__name__ == "RedisCache"
     # one client per connection pool, reused by every call (and still talking to the real server)
     assert redis_cache._cache.get_client() is redis_cache._cache.get_client(write=True)
