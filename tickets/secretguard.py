@@ -7,6 +7,7 @@ on long descriptions alike. A finding is `certain` when a checksum or an explici
 
 import hashlib
 import re
+import threading
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -83,10 +84,30 @@ class Redacted:
         return bool(self.kinds)
 
 
+# Texts found clean lately, as digests (never the text itself) with their field kind: a value checked twice in one
+# request (the form's check, then the action's) or sent again (a retried form, a query typed on) is scanned once.
+# Only clean texts are remembered; a text that held a secret is scanned each time.
+CLEAN_REMEMBERED = 4096
+_clean, _clean_lock = {}, threading.Lock()
+
+
 def find_secrets(text, *, field="text"):
     """The secrets in `text` (a value of a field of kind `field`): non-overlapping findings, sorted by start."""
     if not text:
         return []
+    key = (field, hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=16).digest())
+    if key in _clean:
+        return []
+    found = _scan(text, field)
+    if not found:
+        with _clean_lock:
+            if len(_clean) >= CLEAN_REMEMBERED:
+                del _clean[next(iter(_clean))]  # the oldest
+            _clean[key] = None
+    return found
+
+
+def _scan(text, field):
     found = [
         *_seed_phrases(text),
         *_context_keys(text, field),

@@ -583,3 +583,45 @@ def test_latin_letters_after_a_chinese_phrase_are_never_taken_for_a_mistyped_wor
         words = words_of(generate("chinese_simplified", 256))
         text = "Ticket HD-7KQ2M9XP\n" + "\n".join(words) + "\n(HD-7KQ2M9XP)"
         assert redact(text).text == "Ticket HD-7KQ2M9XP\n[removed: seed phrase]\n(HD-7KQ2M9XP)", words
+
+
+def test_a_clean_text_is_scanned_once_and_remembered_only_as_a_digest(monkeypatch):
+    from tickets import secretguard
+
+    monkeypatch.setattr(secretguard, "_clean", {})
+    scans = []
+    real_scan = secretguard._scan
+    monkeypatch.setattr(secretguard, "_scan", lambda text, field: scans.append((text, field)) or real_scan(text, field))
+    text = f"My USDT deposit {secrets.token_hex(4)} has not arrived after two hours"
+    assert redact(text).text == text and redact(text).text == text
+    assert scans == [(text, "text")]
+    # Another field kind is another check: a value may be clean as a TxID and not as text, or the other way round.
+    find_secrets(text, field="txid")
+    assert scans == [(text, "text"), (text, "txid")]
+    assert all(text not in repr(key) and "USDT" not in repr(key) for key in secretguard._clean)
+
+
+def test_a_text_holding_a_secret_is_found_every_time(monkeypatch):
+    from tickets import secretguard
+
+    monkeypatch.setattr(secretguard, "_clean", {})
+    text = "please check, my password: Hunter2-Quartz!"
+    for _ in range(3):
+        assert redact(text).kinds == ("password",)
+    assert secretguard._clean == {}
+
+
+def test_the_clean_texts_remembered_are_bounded_the_oldest_going_first(monkeypatch):
+    from tickets import secretguard
+
+    monkeypatch.setattr(secretguard, "_clean", {})
+    monkeypatch.setattr(secretguard, "CLEAN_REMEMBERED", 3)
+    scans = []
+    real_scan = secretguard._scan
+    monkeypatch.setattr(secretguard, "_scan", lambda text, field: scans.append(text) or real_scan(text, field))
+    for n in range(5):
+        find_secrets(f"deposit number {n} is late")
+    assert len(secretguard._clean) == 3
+    find_secrets("deposit number 4 is late")  # still remembered
+    find_secrets("deposit number 0 is late")  # pushed out: scanned again
+    assert scans == [f"deposit number {n} is late" for n in range(5)] + ["deposit number 0 is late"]
