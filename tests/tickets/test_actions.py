@@ -38,7 +38,7 @@ def test_the_reference_is_hd_and_eight_unambiguous_characters():
 def test_a_colliding_reference_is_drawn_again(monkeypatch):
     first = make_ticket()
     drawn = iter([first.reference, "HD-NEWREF22"])
-    monkeypatch.setattr(actions, "new_reference", lambda: next(drawn))
+    monkeypatch.setattr(actions.customer, "new_reference", lambda: next(drawn))
     assert make_ticket().reference == "HD-NEWREF22"
 
 

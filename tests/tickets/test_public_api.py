@@ -487,7 +487,8 @@ def test_the_body_and_locals_stay_out_of_error_reports(client, deposit, monkeypa
     def broken(**kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(actions, "open_ticket", broken)
+    monkeypatch.setattr(actions, "open_ticket", broken)  # the form of the API without a key
+    monkeypatch.setattr(actions.customer, "open_ticket", broken)  # with a key, through open_ticket_for_request
     got_request_exception.connect(report)
     try:
         failing = Client(raise_request_exception=False)

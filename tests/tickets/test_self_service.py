@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
@@ -285,7 +286,7 @@ def test_a_draft_or_future_article_cannot_close_a_ticket(client, deposit_type, a
     ticket = own_ticket(client, deposit_type)
     for article in (draft, later):
         assert client.post(solve_url(ticket), {"article": article.pk}).status_code == 400
-    with pytest.raises(actions.ValidationError):
+    with pytest.raises(ValidationError):
         actions.solve_by_self_service(ticket=ticket, article=draft)
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.NEW
@@ -322,7 +323,7 @@ def test_a_ticket_solved_by_an_agent_cannot_be_claimed_for_an_article(deposit_ty
     deposit, _others = articles
     ticket, _token = open_ticket(deposit_type)
     actions.change_status(ticket=ticket, status=Ticket.Status.SOLVED)
-    with pytest.raises(actions.ValidationError):
+    with pytest.raises(ValidationError):
         actions.solve_by_self_service(ticket=ticket, article=deposit)
 
 
