@@ -2,11 +2,12 @@
 
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.signals import got_request_exception
 from django.test import Client
+from django.utils import timezone
 from django.views.debug import ExceptionReporter
 from mnemonic import Mnemonic
 
@@ -720,3 +721,18 @@ def test_a_type_that_asks_for_the_uid_takes_it_in_fields_or_at_the_top_but_once(
     assert post(client, TICKETS, {**body, "fields": {"uid": "12345"}}).status_code == 201
     assert post(client, TICKETS, {**body, "uid": "67890"}).status_code == 201
     assert sorted(Ticket.objects.values_list("customer_uid", flat=True)) == ["12345", "67890"]
+
+
+@pytest.mark.parametrize("same_body", [True, False])
+def test_a_key_replayed_after_the_resubmit_window_still_gets_its_first_answer(client, deposit, same_body):
+    from tickets import actions
+
+    key = new_key()
+    first = post(client, TICKETS, ticket_body(), key=key)
+    Ticket.objects.update(created_at=timezone.now() - actions.RESUBMIT_WINDOW - timedelta(hours=1))
+    again = post(client, TICKETS, ticket_body() if same_body else ticket_body(subject="Another problem"), key=key)
+    if same_body:
+        assert again.status_code == 201 and again.json() == first.json()
+    else:
+        assert again.status_code == 422
+    assert Ticket.objects.count() == 1 and Message.objects.count() == 1
