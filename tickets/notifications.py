@@ -30,7 +30,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
 from tickets import rating_links, reply_time, secretguard, tasks
-from tickets.models import LINK_LIFETIME, Message, OutgoingEmail, Ticket
+from tickets.models import LINK_LIFETIME, Attachment, Message, OutgoingEmail, Ticket
 from tickets.models.ratings import SCORE_WORDS
 from tickets.models.tickets import reopen_window
 
@@ -205,6 +205,8 @@ def _opened(email, at):
     context["tracking_url"] = site_link(reverse("tickets:link", args=[token])) if token else ""
     context["expected"] = reply_time.first_reply(email.ticket, language=email.language, at=at)
     context["removed"] = secretguard.notice(email.ticket.secrets_removed)
+    first = Message.objects.filter(ticket=email.ticket).order_by("pk").values("pk")[:1]
+    context["files"] = _files(Attachment.objects.filter(message__in=first))
     subject = gettext("[%(reference)s] We received your request: %(subject)s")
     return subject, context
 
@@ -212,7 +214,13 @@ def _opened(email, at):
 def _replied(email, at):
     context = _customer_context(email)
     context["message"] = email.message
+    context["files"] = _files(Attachment.objects.filter(message=email.message))
     return gettext("[%(reference)s] New reply: %(subject)s"), context
+
+
+def _files(attachments):
+    """The name and size of each file, to list in the email: the files stay behind the ticket's page, never attached."""
+    return list(attachments.order_by("pk").values("original_name", "size"))
 
 
 def _solved(email, at):

@@ -2,6 +2,7 @@
 server on the loopback interface, retried through outages and refusals, given up into the admin, sent again."""
 
 import email
+import io
 import json
 import re
 import socket
@@ -12,17 +13,19 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import F
 from django.tasks import TaskResultStatus
+from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from tests.tickets.factories import add_message, make_clock, make_problem_type, make_queue, open_ticket
 from tests.tickets.test_views import _count
-from tickets import actions, notifications, reply_time, tasks
-from tickets.models import Message, OutgoingEmail, Ticket
+from tickets import actions, attachments, notifications, reply_time, tasks
+from tickets.models import Attachment, Message, OutgoingEmail, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -398,6 +401,53 @@ def test_a_public_agent_reply_is_emailed_in_the_thread_with_the_clean_ticket_lin
     assert "use the private link from our first email" in text
     assert reply["In-Reply-To"] == reply["References"] == first["Message-ID"] != reply["Message-ID"]
     assert all(link.startswith(SITE_URL + "/") or link == SITE_URL for link in links(text) + links(html))
+
+
+def screenshot(name, size=(30, 20)):
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(out, "PNG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
+
+
+def test_the_confirmation_lists_the_files_sent_by_name_and_size_without_attaching_them(mail_server, run_worker):
+    uploads = attachments.accept([screenshot("deposit <b>proof & txid.png"), screenshot("txid.png", size=(60, 40))])
+    ticket, _token = open_ticket(deposit_queue(), language="en", attachments=uploads)
+    add_message(ticket, author=Message.Author.CUSTOMER, body="one more thing")  # a later message's files are not its
+    run_worker()
+    [message] = mail_server.messages
+    text, html = parts(message)
+    stored = list(Attachment.objects.filter(ticket=ticket).order_by("pk"))
+    sizes = [filesizeformat(file.size) for file in stored]
+    assert "The files you sent with it" in text
+    assert f"- deposit <b>proof & txid.png ({sizes[0]})\n- txid.png ({sizes[1]})\n\nYour private link" in text
+    assert "deposit &lt;b&gt;proof &amp; txid.png" in html and "<b>proof" not in html and sizes[1] in html
+    assert [part.get_content_type() for part in message.walk() if part.get_filename()] == []
+
+
+def test_a_confirmation_or_reply_without_files_says_nothing_of_files(mail_server, run_worker):
+    ticket, _token = open_ticket(deposit_queue(), language="zh-hans")
+    notifications.agent_replied(add_message(ticket, author=Message.Author.AGENT, body="已到账"))
+    run_worker()
+    assert len(mail_server.messages) == 2
+    for message in mail_server.messages:
+        for part in parts(message):
+            assert "文件" not in part and "KB" not in part
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_with_files_lists_them_in_its_email(mail_server, run_worker):
+    ticket, _token = open_ticket(deposit_queue(), language="zh-hans")
+    with transaction.atomic():
+        reply = add_message(ticket, author=Message.Author.AGENT, body="请看截图")
+        attachments.store(ticket=ticket, message=reply, uploads=attachments.accept([screenshot("步骤.png")]))
+        notifications.agent_replied(reply)
+    run_worker()
+    reply_email = next(message for message in mail_server.messages if "步骤.png" in parts(message)[0])
+    text, html = parts(reply_email)
+    assert "本回复附带的文件" in text and "步骤.png" in html
+    assert "步骤.png" not in parts(next(m for m in mail_server.messages if m is not reply_email))[0]
 
 
 def test_solving_a_ticket_emails_the_customer_once(mail_server, run_worker):
