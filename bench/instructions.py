@@ -28,6 +28,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -165,6 +166,8 @@ def main():
     args = parser.parse_args()
     if args.child is not None:
         return child(args.target, args.child, args.network)
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is needed: apt-get install -y valgrind")
     bt = bench_tickets()
     benchdb.log(f"[instructions] preparing {bt.DB}")
     bt.prepare()
