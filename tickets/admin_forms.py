@@ -10,6 +10,7 @@ from helpdesk.i18n import language_codes
 from helpdesk.i18n_forms import TranslatedTextsMixin, add_translated_fields
 from tickets import actions
 from tickets import fields as field_kinds
+from tickets.forms import attachments_field
 from tickets.models import ProblemField, ProblemType, Queue, SLAPolicy, Ticket
 
 SEPARATOR = "|"
@@ -179,9 +180,12 @@ class WorkForm(forms.Form):
     )
     de_escalate_reason = forms.CharField(label=_("Why de-escalate"), required=False, widget=_textarea(2))
 
-    def __init__(self, data=None, *, ticket, agent, canned_replies):
+    FILE_FIELDS = ("reply_files", "note_files")
+
+    def __init__(self, data=None, files=None, *, ticket, agent, canned_replies):
         super().__init__(
             data,
+            files,
             initial={
                 "version": ticket.version,
                 "status": ticket.status,
@@ -189,6 +193,8 @@ class WorkForm(forms.Form):
                 "assignee": ticket.assignee_id,
             },
         )
+        for name in self.FILE_FIELDS:  # built now, so their help text is in the language of this request
+            self.fields[name] = attachments_field()
         self.texts = {str(reply.pk): reply.render(ticket=ticket, agent=agent) for reply in canned_replies}
         self.fields["canned"].choices = [("", _("Choose a canned reply")), *((r.pk, r.title) for r in canned_replies)]
         self.fields["canned"].widget = CannedReplySelect(self.texts, choices=self.fields["canned"].choices)
@@ -212,6 +218,10 @@ class WorkForm(forms.Form):
             *((u.pk, str(u)) for u in workers.order_by("username")),
         ]
         self.fields["escalate_assignee"].queryset = actions.workers(Queue.objects.values("pk"))
+
+    def files_dropped(self):
+        """Whether files were chosen on a form that came back with errors: a browser never refills a file input."""
+        return bool(self.is_bound and self.errors and any(self.files.getlist(name) for name in self.FILE_FIELDS))
 
     def canned_text(self):
         """The chosen canned reply's text, or None."""

@@ -258,10 +258,10 @@ def _work(ticket, form, agent, do):
 
     if do == "reply":
         call("reply", actions.add_agent_reply, author=agent, body=data["reply"], status=data["reply_status"] or None,
-             version=version)  # fmt: skip
+             version=version, attachments=data["reply_files"])  # fmt: skip
         return gettext("Your reply was sent to %(email)s.") % {"email": ticket.customer_email}
     if do == "note":
-        call("note", actions.add_note, author=agent, body=data["note"], version=version)
+        call("note", actions.add_note, author=agent, body=data["note"], version=version, attachments=data["note_files"])
         return gettext("Your internal note was added.")
     if do == "update":
         changes = []
@@ -318,8 +318,8 @@ def ticket_page(request, model_admin, object_id):
     can_change = model_admin.has_change_permission(request, ticket)
     canned = list(CannedReply.objects.for_ticket(ticket))
 
-    def work_form(data=None):
-        form = WorkForm(data, ticket=ticket, agent=request.user, canned_replies=canned)
+    def work_form(data=None, files=None):
+        form = WorkForm(data, files, ticket=ticket, agent=request.user, canned_replies=canned)
         if data is not None:
             form.is_valid()
         return form
@@ -329,7 +329,7 @@ def ticket_page(request, model_admin, object_id):
     if not can_change:
         raise PermissionDenied
     do = request.POST.get("do", "")
-    form = work_form(request.POST)
+    form = work_form(request.POST, request.FILES)
     if form.is_valid() and do == "insert":
         form = _with_canned_reply(form, request.POST, work_form)
     elif form.is_valid():

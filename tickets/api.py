@@ -7,18 +7,19 @@ then need the CSRF token). Every write calls the matching function of tickets.ac
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from tickets import actions
+from tickets import actions, attachments
 from tickets.filters import StrictFilterBackend, TicketFilter, TicketOrdering
-from tickets.models import Ticket
+from tickets.models import Attachment, Ticket
 from tickets.pagination import KeysetPagination
 from tickets.serializers import (
     AssignSerializer,
@@ -179,6 +180,24 @@ class StaffTicketViewSet(viewsets.ReadOnlyModelViewSet):
         ticket, body = self._body()
         perform(actions.add_note, ticket=ticket, author=request.user, **body)
         return self._updated(ticket)
+
+    @extend_schema(
+        summary=_("Download a file of the conversation"),
+        request=None,
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(ErrorSerializer, description=_("No such ticket in your queues, or no such file.")),
+            **READ_ERRORS,
+        },
+    )
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<public_id>[A-Za-z0-9_-]{1,32})")
+    def attachment(self, request, pk=None, public_id=None):
+        """The file as a download (never shown inline), for the ticket's queue's staff; remember it may hold secrets."""
+        ticket = self.get_object()
+        file = Attachment.objects.filter(ticket=ticket, public_id=public_id).first()
+        if file is None:
+            raise NotFound(_("No such file."))
+        return attachments.download_response(file)
 
     @_write(AssignSerializer, _("Assign or unassign"))
     @action(detail=True, methods=["post"])

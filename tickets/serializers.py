@@ -1,11 +1,14 @@
 """Staff ticket API representations (list rows, the full ticket) and the bodies its actions accept."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from helpdesk.i18n import pick
+from tickets import attachments
 from tickets.models import Message, Metric, Queue, SLAClock, Ticket, TicketEvent
 
 MAX_ID = 2**63 - 1
@@ -99,16 +102,32 @@ class FieldItemSerializer(serializers.Serializer):
     value = serializers.CharField()
 
 
+class StaffAttachmentSerializer(serializers.Serializer):
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField(help_text=_("Bytes."))
+    secrets_removed = serializers.ListField(child=serializers.CharField(), help_text=_("Removed from a text file."))
+    url = serializers.SerializerMethodField(help_text=_("Download it here with the same credentials."))
+
+    def get_url(self, attachment) -> str:
+        url = reverse("staff-ticket-attachment", args=[attachment.ticket_id, attachment.public_id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
 class MessageSerializer(serializers.ModelSerializer):
     kind = MessageKindField()
     internal = serializers.SerializerMethodField()
     author = MessageAuthorField()
     author_user = UserRefSerializer(allow_null=True)
     secrets_removed = serializers.ListField(child=serializers.CharField())
+    attachments = StaffAttachmentSerializer(many=True, help_text=_("Screenshots and files can hold secrets too."))
 
     class Meta:
         model = Message
-        fields = ["id", "kind", "internal", "author", "author_user", "body", "secrets_removed", "created_at"]
+        fields = [
+            "id", "kind", "internal", "author", "author_user", "body", "secrets_removed", "attachments", "created_at",
+        ]  # fmt: skip
         read_only_fields = fields
 
     def get_internal(self, message) -> bool:
@@ -263,13 +282,31 @@ class QueueField(serializers.Field):
         return queue.pk
 
 
+class FilesField(serializers.ListField):
+    """Files sent as multipart `attachments`, checked and cleaned by `tickets.attachments.accept` (as a customer's)."""
+
+    child = serializers.FileField(allow_empty_file=True, use_url=False)
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, default=list, **kwargs)
+
+    def to_internal_value(self, data):
+        files = super().to_internal_value(data)
+        try:
+            return attachments.accept(files) if files else []
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
 class ReplySerializer(ActionSerializer):
-    body = _text(help_text=_("The reply; it is emailed to the customer."))
+    body = _text(help_text=_("The reply; it is emailed to the customer. May be empty when files are sent."))
     status = TicketStatusField(required=False, allow_null=True, default=None, help_text=_("Status to set with it."))
+    attachments = FilesField(help_text=_("Files for the customer (multipart); the same checks as theirs."))
 
 
 class NoteSerializer(ActionSerializer):
-    body = _text(help_text=_("The internal note; the customer never sees it."))
+    body = _text(help_text=_("The internal note; the customer never sees it. May be empty when files are sent."))
+    attachments = FilesField(help_text=_("Files for staff only (multipart); the same checks as a customer's."))
 
 
 class AssignSerializer(ActionSerializer):

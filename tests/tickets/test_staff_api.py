@@ -491,8 +491,8 @@ def test_the_detail_runs_a_constant_number_of_queries(agent_a, queue_a, count, d
     for n in range(count):
         actions.add_note(ticket=ticket, author=agent_a, body=f"Note {n}")
     client = api(agent_a, token=True)
-    # Token, permissions (2), the ticket, its type's fields, messages, events, clocks.
-    with django_assert_num_queries(8):
+    # Token, permissions (2), the ticket, its type's fields, messages, their files, events, clocks.
+    with django_assert_num_queries(9):
         assert len(client.get(detail(ticket)).json()["messages"]) == count + 1
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from tickets import attachments as files
 from tickets import clocks, notifications, secretguard
 from tickets.actions.changes import add_event, change_status, lock_ticket, save_ticket
 from tickets.models import (
@@ -19,10 +20,14 @@ from tickets.models import (
 )
 
 
-def _staff_message(ticket, author, body, kind, event):
-    """A reply or note by staff, through the secrets guard (an agent quoting a customer's key must not store it)."""
+def _staff_message(ticket, author, body, kind, event, attachments=()):
+    """A reply or note by staff, through the secrets guard (an agent quoting a customer's key must not store it).
+
+    `attachments` (Uploads from `tickets.attachments.accept`, which guarded text files too) are stored on it. Files
+    alone make a message: a screenshot of the steps may say it all.
+    """
     body = (body or "").strip()
-    if not body:
+    if not body and not attachments:
         raise ValidationError(_("Write something first."), code="empty")
     guarded = secretguard.redact(body)
     message = Message.objects.create(
@@ -33,21 +38,26 @@ def _staff_message(ticket, author, body, kind, event):
         body=guarded.text,
         secrets_removed=list(guarded.kinds),
     )
+    files.store(ticket=ticket, message=message, uploads=attachments)
     add_event(ticket, event, author, message_id=message.pk)
     save_ticket(ticket)
     return message
 
 
+@files.files_follow_transaction
 @transaction.atomic
-def add_agent_reply(*, ticket, author, body, status=None, version=None):
-    """Send the customer a public reply (emailed to them), optionally moving the ticket to `status` with it.
+def add_agent_reply(*, ticket, author, body, status=None, version=None, attachments=()):
+    """Send the customer a public reply (emailed to them, its files listed), optionally moving the ticket to `status`.
 
-    A new ticket becomes open when answered unless another status is given.
+    A new ticket becomes open when answered unless another status is given. The customer downloads the reply's
+    `attachments` from the ticket's page and the API, as their own.
     """
     lock_ticket(ticket, version)
     if not ticket.accepts_replies:
         raise ValidationError(_("This ticket is closed: it takes no more replies."), code="closed")
-    message = _staff_message(ticket, author, body, Message.Kind.PUBLIC, TicketEvent.Kind.AGENT_REPLIED)
+    message = _staff_message(
+        ticket, author, body, Message.Kind.PUBLIC, TicketEvent.Kind.AGENT_REPLIED, attachments=attachments
+    )
     notifications.agent_replied(message)
     status = status or (Ticket.Status.OPEN if ticket.status == Ticket.Status.NEW else None)
     if status and status != ticket.status:
@@ -57,11 +67,14 @@ def add_agent_reply(*, ticket, author, body, status=None, version=None):
     return message
 
 
+@files.files_follow_transaction
 @transaction.atomic
-def add_note(*, ticket, author, body, version=None):
-    """Add an internal note: staff only, never emailed, stops no clock."""
+def add_note(*, ticket, author, body, version=None, attachments=()):
+    """Add an internal note: staff only, never emailed, stops no clock; its files are never the customer's."""
     lock_ticket(ticket, version)
-    return _staff_message(ticket, author, body, Message.Kind.INTERNAL, TicketEvent.Kind.NOTE_ADDED)
+    return _staff_message(
+        ticket, author, body, Message.Kind.INTERNAL, TicketEvent.Kind.NOTE_ADDED, attachments=attachments
+    )
 
 
 @transaction.atomic

@@ -242,6 +242,7 @@ class TicketQuerySet(models.QuerySet):
             .select_related("rating")
             .prefetch_related(
                 models.Prefetch("messages", Message.objects.select_related("author_user")),
+                "messages__attachments",
                 models.Prefetch("events", TicketEvent.objects.select_related("actor")),
                 "clocks",
             )
