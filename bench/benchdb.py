@@ -180,3 +180,13 @@ def loadavg():
 
 def stamp():
     return time.strftime("%Y%m%d-%H%M%S")
+
+
+def write_result(name, text):
+    """Print a run's report and keep it as bench/results/<name>-<timestamp>.md; returns the file's path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}-{stamp()}.md"
+    path.write_text(text)
+    print(text)
+    log(f"[{name}] written to {path}")
+    return path

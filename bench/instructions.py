@@ -192,11 +192,7 @@ def main():
             "",
         ]
     )
-    benchdb.RESULTS.mkdir(parents=True, exist_ok=True)
-    out = benchdb.RESULTS / f"instructions-{benchdb.stamp()}.md"
-    out.write_text(text)
-    print(text)
-    benchdb.log(f"[instructions] written to {out}")
+    benchdb.write_result("instructions", text)
 
 
 if __name__ == "__main__":

@@ -202,11 +202,7 @@ def main():
         *[f"| {name} | {p50:.0f} | {p95:.0f} |" for name, (p50, p95) in lists.items()],
     ]
     text = "\n".join(lines) + "\n"
-    benchdb.RESULTS.mkdir(exist_ok=True)
-    path = benchdb.RESULTS / f"sla-{datetime.now():%Y%m%d-%H%M%S}.md"
-    path.write_text(text)
-    print(text)
-    benchdb.log(f"[sla] written to {path}")
+    benchdb.write_result("sla", text)
 
 
 if __name__ == "__main__":

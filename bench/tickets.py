@@ -475,11 +475,7 @@ def main():
     if errors:
         lines += ["", "Errors (first 20):", *(f"- {error}" for error in errors[:20])]
     text = "\n".join(lines) + "\n"
-    benchdb.RESULTS.mkdir(parents=True, exist_ok=True)
-    out = benchdb.RESULTS / f"tickets-{benchdb.stamp()}.md"
-    out.write_text(text)
-    print(text)
-    benchdb.log(f"[tickets] written to {out}")
+    benchdb.write_result("tickets", text)
     if not good:
         raise SystemExit(1)
 
