@@ -562,13 +562,13 @@ def test_agents_cannot_see_the_satisfaction_figures(client, agent_a):
 
 
 def test_the_staff_api_detail_has_the_rating_in_the_same_number_of_queries(solved, agent_a, django_assert_num_queries):
-    from tests.tickets.test_staff_api import api, detail
+    from tests.tickets.test_staff_api import DETAIL_QUERIES, api, detail
 
     ticket, _token = solved
     client = api(agent_a, token=True)
     assert client.get(detail(ticket)).json()["rating"] is None
     post(Client(), rate_path(ticket), score="4", comment="Fine")
-    with django_assert_num_queries(8):  # as without a rating: it comes with the ticket's row
+    with django_assert_num_queries(DETAIL_QUERIES):  # as without a rating: it comes with the ticket's row
         rating = client.get(detail(ticket)).json()["rating"]
     assert rating["score"] == 4 and rating["comment"] == "Fine" and rating["assignee_id"] == agent_a.pk
     assert rating["rated_at"].startswith("2026-03-03")

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.django_db
 TICKETS = "/api/v1/staff/tickets/"
 NOW = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
 CONFLICT = "Someone else changed this ticket while you were working on it"
+# A ticket's detail: the token, permissions (2), the ticket, its type's fields, messages, their files, events, clocks.
+DETAIL_QUERIES = 9
 
 
 def api(user=None, *, token=False, csrf=False):
@@ -491,8 +493,7 @@ def test_the_detail_runs_a_constant_number_of_queries(agent_a, queue_a, count, d
     for n in range(count):
         actions.add_note(ticket=ticket, author=agent_a, body=f"Note {n}")
     client = api(agent_a, token=True)
-    # Token, permissions (2), the ticket, its type's fields, messages, their files, events, clocks.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(DETAIL_QUERIES):
         assert len(client.get(detail(ticket)).json()["messages"]) == count + 1
 
 
