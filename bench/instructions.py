@@ -4,8 +4,8 @@
 
 The CPU time per submission under granian (bench/tickets.py) moved by half from one day to the next with the same
 code on this shared machine. valgrind's callgrind counts executed instructions instead: the same code and inputs
-give the same count (within 0.1 %), whatever else runs. So a change to the submission path is judged here, and its
-effect on the rate is then checked with bench/tickets.py.
+give the same count (within 0.1 %, under one fixed hash seed), whatever else runs. So a change to the submission
+path is judged here, and its effect on the rate is then checked with bench/tickets.py.
 
 1. The database of bench/tickets.py is prepared as that script does (created, migrated, emptied; Redis db 7
    flushed), with the same production settings.
@@ -143,7 +143,8 @@ def counted(target, customers, network):
         benchdb.PYTHON, str(Path(__file__).resolve()), "--child", str(customers), "--network", str(network),
         "--target", target,
     ]  # fmt: skip
-    env = benchdb.env(bench_tickets().URL, REDIS_URL=bench_tickets().REDIS_URL)
+    # One hash seed for every run: with random seeds, set and dict orders (and so the work done) differ by about 1 %.
+    env = benchdb.env(bench_tickets().URL, REDIS_URL=bench_tickets().REDIS_URL, PYTHONHASHSEED="0")
     return subprocess.Popen(command, cwd=benchdb.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
