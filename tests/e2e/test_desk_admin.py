@@ -129,3 +129,44 @@ def test_an_agent_filters_to_at_risk_opens_one_inserts_a_canned_reply_sends_it_a
     expect(board.locator("#backlog tbody tr").filter(has=named).locator("strong")).to_have_text("2")
     expect(board.locator("#attainment tbody tr").filter(has=named).first).to_contain_text("100.0% 1 of 1")
     _shot(board, "6-supervisor-dashboard")
+
+
+def test_an_agent_sends_a_screenshot_with_a_reply_and_the_customer_downloads_it_on_a_phone(pages, desk, tmp_path):
+    import io
+
+    from PIL import Image
+
+    ticket, token = open_ticket(desk["calm"].problem_type, subject="Fee for USDT withdrawals", language="en")
+    picture = io.BytesIO()
+    Image.new("RGB", (320, 200), (30, 140, 90)).save(picture, "PNG")
+    (tmp_path / "where-to-find-the-fee.png").write_bytes(picture.getvalue())
+    (tmp_path / "internal-check.png").write_bytes(picture.getvalue())
+
+    page = pages.open(extra_http_headers={"accept-language": "en"}, viewport={"width": 1400, "height": 900})
+    page.goto(f"/admin/login/?next=/admin/tickets/ticket/{ticket.pk}/change/")
+    page.locator("input[name=username]").fill("ana")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("#login-form input[type=submit]").click()
+    page.wait_for_url(f"**/admin/tickets/ticket/{ticket.pk}/change/")
+    page.locator("textarea[name=note]").fill("Checked the fee schedule.")
+    page.locator("input[name=note_files]").set_input_files(str(tmp_path / "internal-check.png"))
+    page.locator("button[value=note]").click()
+    expect(page.locator(".messagelist")).to_contain_text("Your internal note was added.")
+    page.locator("textarea[name=reply]").fill("The fee is shown here, see the picture.")
+    page.locator("input[name=reply_files]").set_input_files(str(tmp_path / "where-to-find-the-fee.png"))
+    _shot(page, "5-reply-with-a-file")
+    page.locator("button[value=reply]").click()
+    expect(page.locator(".messagelist")).to_contain_text("Your reply was sent to")
+    expect(page.locator("body")).to_contain_text("where-to-find-the-fee.png")
+    expect(page.locator("body")).to_contain_text("internal-check.png")
+
+    phone = pages.open(viewport={"width": 390, "height": 844}, extra_http_headers={"accept-language": "en"})
+    phone.goto(f"/en/tickets/t/{token}/")
+    expect(phone.locator("body")).to_contain_text("The fee is shown here, see the picture.")
+    expect(phone.locator("body")).not_to_contain_text("internal-check.png")
+    _shot(phone, "6-customer-sees-the-file")
+    with phone.expect_download() as download:
+        phone.get_by_text("where-to-find-the-fee.png").click()
+    saved = tmp_path / "downloaded.png"
+    download.value.save_as(saved)
+    assert Image.open(saved).size == (320, 200)
