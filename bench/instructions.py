@@ -4,7 +4,7 @@
 
 The CPU time per submission under granian (bench/tickets.py) moved by half from one day to the next with the same
 code on this shared machine. valgrind's callgrind counts executed instructions instead: the same code and inputs
-give the same count (within 0.1 %, under one fixed hash seed), whatever else runs. So a change to the submission
+give the same count (within 0.2 %, under one fixed hash seed), whatever else runs. So a change to the submission
 path is judged here, and its effect on the rate is then checked with bench/tickets.py.
 
 1. The database of bench/tickets.py is prepared as that script does (created, migrated, emptied; Redis db 7
@@ -32,7 +32,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlencode
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
@@ -101,19 +100,15 @@ def customer(application, bt, target, n, address, submissions):
     for i in range(submissions):
         values = bt.submission(n * PER_CUSTOMER + i, language)
         if target == "form":
-            body = urlencode({"csrfmiddlewaretoken": token, **values}).encode()
             status, headers, content = call(
-                application, "POST", path, address=address, cookies=cookies, body=body,
+                application, "POST", path, address=address, cookies=cookies, body=bt.FormTarget.body(token, values),
                 headers=[("Content-Type", "application/x-www-form-urlencoded")],
             )  # fmt: skip
             ok = status == 303 and bt.TICKET_PATH.match(headers.get("Location", ""))
         else:
-            body = {key: values[key] for key in ("email", "name", "uid", "subject", "description") if values[key]}
-            body |= {"type": bt.TYPE, "language": language}
-            body["fields"] = {key: values[key] for key in bt.ApiTarget.FIELDS if values.get(key)}
             status, _headers, content = call(
                 application, "POST", "/api/v1/tickets/", address=address, cookies=cookies,
-                body=json.dumps(body).encode(),
+                body=bt.ApiTarget.body(values, language),
                 headers=[("Content-Type", "application/json"), ("Idempotency-Key", values["submission"])],
             )  # fmt: skip
             ok = status == 201
@@ -137,14 +132,14 @@ def child(target, customers, network):
 # --- the parent: prepare, run both children under callgrind, report ------------------------------------------------
 
 
-def counted(target, customers, network):
+def counted(bt, target, customers, network):
     command = [
         "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
         benchdb.PYTHON, str(Path(__file__).resolve()), "--child", str(customers), "--network", str(network),
         "--target", target,
     ]  # fmt: skip
     # One hash seed for every run: with random seeds, set and dict orders (and so the work done) differ by about 1 %.
-    env = benchdb.env(bench_tickets().URL, REDIS_URL=bench_tickets().REDIS_URL, PYTHONHASHSEED="0")
+    env = benchdb.env(bt.URL, REDIS_URL=bt.REDIS_URL, PYTHONHASHSEED="0")
     return subprocess.Popen(command, cwd=benchdb.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -174,7 +169,7 @@ def main():
     bt.prepare()
     benchdb.log(f"[instructions] counting {args.target}: 1 and {1 + args.customers} customers under callgrind")
     note = benchdb.machine_note()
-    base, more = counted(args.target, 1, 20), counted(args.target, 1 + args.customers, 21)
+    base, more = counted(bt, args.target, 1, 20), counted(bt, args.target, 1 + args.customers, 21)
     base, more = instructions(base), instructions(more)
     submissions = args.customers * PER_CUSTOMER
     per_submission = (more - base) / submissions

@@ -178,9 +178,14 @@ class FormTarget:
             raise RuntimeError(f"the form answered {status} without a CSRF token")
         self.csrf[connection] = match.group(1).decode()
 
+    @staticmethod
+    def body(csrf_token, values):
+        """The form's POST body (urlencoded) for one submission."""
+        return urlencode({"csrfmiddlewaretoken": csrf_token, **values}).encode()
+
     async def submit(self, connection, language, values):
         """POST one submission; returns (ok, reference or None, status)."""
-        body = urlencode({"csrfmiddlewaretoken": self.csrf[connection], **values}).encode()
+        body = self.body(self.csrf[connection], values)
         status, headers, _content = await connection.request(
             "POST",
             f"/{language}/tickets/new/{TYPE}/",
@@ -203,15 +208,20 @@ class ApiTarget:
     async def start(self, connection, language):
         pass
 
-    async def submit(self, connection, language, values):
-        """POST one submission as JSON; returns (ok, reference or None, status)."""
+    @classmethod
+    def body(cls, values, language):
+        """The API's JSON body for one submission (its submission key goes in the Idempotency-Key header)."""
         body = {key: values[key] for key in ("email", "name", "uid", "subject", "description") if values[key]}
         body |= {"type": TYPE, "language": language}
-        body["fields"] = {key: values[key] for key in self.FIELDS if values.get(key)}
+        body["fields"] = {key: values[key] for key in cls.FIELDS if values.get(key)}
+        return json.dumps(body).encode()
+
+    async def submit(self, connection, language, values):
+        """POST one submission as JSON; returns (ok, reference or None, status)."""
         status, _headers, content = await connection.request(
             "POST",
             "/api/v1/tickets/",
-            json.dumps(body).encode(),
+            self.body(values, language),
             [("Content-Type", "application/json"), ("Idempotency-Key", values["submission"])],
         )
         reference = json.loads(content).get("reference") if status == 201 else None

@@ -132,15 +132,13 @@ def test_an_agent_filters_to_at_risk_opens_one_inserts_a_canned_reply_sends_it_a
 
 
 def test_an_agent_sends_a_screenshot_with_a_reply_and_the_customer_downloads_it_on_a_phone(pages, desk, tmp_path):
-    import io
-
     from PIL import Image
 
+    from tests.tickets.test_attachment_flow import png
+
     ticket, token = open_ticket(desk["calm"].problem_type, subject="Fee for USDT withdrawals", language="en")
-    picture = io.BytesIO()
-    Image.new("RGB", (320, 200), (30, 140, 90)).save(picture, "PNG")
-    (tmp_path / "where-to-find-the-fee.png").write_bytes(picture.getvalue())
-    (tmp_path / "internal-check.png").write_bytes(picture.getvalue())
+    (tmp_path / "where-to-find-the-fee.png").write_bytes(png(size=(320, 200)))
+    (tmp_path / "internal-check.png").write_bytes(png(size=(320, 200)))
 
     page = pages.open(extra_http_headers={"accept-language": "en"}, viewport={"width": 1400, "height": 900})
     page.goto(f"/admin/login/?next=/admin/tickets/ticket/{ticket.pk}/change/")

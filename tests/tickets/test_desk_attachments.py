@@ -1,17 +1,16 @@
 """Staff attach files to replies and internal notes: checked like a customer's, stored with the message, the customer
 downloads a reply's files as their own and never a note's."""
 
-import io
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from PIL import Image
 
 from tests.tickets.factories import follow_link, make_problem_type, open_ticket
-from tests.tickets.test_desk_ticket_page import notes, page_url
+from tests.tickets.test_attachment_flow import png_file
+from tests.tickets.test_desk_ticket_page import notes, page_url, submit
+from tests.tickets.test_staff_api import api
 from tickets import actions, attachments
 from tickets.models import Attachment, Message, OutgoingEmail, Ticket
 
@@ -19,21 +18,12 @@ pytestmark = pytest.mark.django_db
 
 
 def png(name="steps.png"):
-    out = io.BytesIO()
-    Image.new("RGB", (40, 30), (10, 120, 200)).save(out, "PNG")
-    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
+    return png_file(name, size=(40, 30))
 
 
 @pytest.fixture
 def opened(queue_a):
     return open_ticket(make_problem_type(queue=queue_a), language="en", email="carol@example.com")
-
-
-def post(client, ticket, do, **fields):
-    form = client.get(page_url(ticket)).context["form"]
-    data = {name: form.initial.get(name) for name in ("version", "status", "priority", "assignee")}
-    data = {name: "" if value is None else value for name, value in data.items()}
-    return client.post(page_url(ticket), {**data, **fields, "do": do})
 
 
 def stored_files():
@@ -43,7 +33,7 @@ def stored_files():
 def test_a_reply_with_a_screenshot_reaches_the_customer_as_a_download_and_in_the_email(client, agent_a, opened):
     ticket, token = opened
     client.force_login(agent_a)
-    response = post(client, ticket, "reply", reply="Here is where to find the TxID.", reply_files=[png()])
+    response = submit(client, ticket, "reply", reply="Here is where to find the TxID.", reply_files=[png()])
     assert response.status_code == 303 and f"Your reply was sent to {ticket.customer_email}." in notes(response)
     message = ticket.messages.get(author=Message.Author.AGENT)
     [file] = message.attachments.all()
@@ -63,7 +53,7 @@ def test_a_reply_with_a_screenshot_reaches_the_customer_as_a_download_and_in_the
 def test_a_note_file_is_for_staff_only_the_customer_gets_the_same_404_as_for_a_missing_file(client, agent_a, opened):
     ticket, token = opened
     client.force_login(agent_a)
-    response = post(client, ticket, "note", note="The explorer shows it pending.", note_files=[png("internal.png")])
+    response = submit(client, ticket, "note", note="The explorer shows it pending.", note_files=[png("internal.png")])
     assert response.status_code == 303 and "Your internal note was added." in notes(response)
     [file] = Attachment.objects.filter(message__kind=Message.Kind.INTERNAL)
     assert client.get(reverse("admin:tickets_ticket_file", args=[ticket.pk, file.public_id])).status_code == 200
@@ -94,7 +84,7 @@ def test_a_refused_file_is_a_form_error_that_keeps_the_reply_and_stores_nothing(
     ticket, _token = opened
     client.force_login(agent_a)
     upload = SimpleUploadedFile(name, content, content_type="image/png")
-    response = post(client, ticket, "reply", reply="typed reply kept", reply_files=[upload])
+    response = submit(client, ticket, "reply", reply="typed reply kept", reply_files=[upload])
     text = response.content.decode()
     [error] = response.context["form"].errors["reply_files"]
     assert response.status_code == 200 and name in error and "web page code" in error and name in text
@@ -105,9 +95,9 @@ def test_a_refused_file_is_a_form_error_that_keeps_the_reply_and_stores_nothing(
 def test_a_file_alone_is_a_reply_and_nothing_at_all_is_still_refused(client, agent_a, opened):
     ticket, _token = opened
     client.force_login(agent_a)
-    assert post(client, ticket, "reply", reply="", reply_files=[png()]).status_code == 303
+    assert submit(client, ticket, "reply", reply="", reply_files=[png()]).status_code == 303
     assert ticket.messages.get(author=Message.Author.AGENT).attachments.count() == 1
-    response = post(client, ticket, "reply", reply="  ")
+    response = submit(client, ticket, "reply", reply="  ")
     assert response.status_code == 200 and "Write something first." in response.content.decode()
 
 
@@ -132,12 +122,7 @@ def test_a_refused_action_leaves_no_file_behind(agent_a, opened):
 
 
 def staff_api(user):
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
-    client = APIClient(headers={"accept-language": "en"})
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
+    return api(user, token=True)
 
 
 def test_the_staff_api_takes_files_on_replies_and_notes_lists_them_and_serves_them_to_the_queue_only(

@@ -2,7 +2,6 @@
 server on the loopback interface, retried through outages and refusals, given up into the admin, sent again."""
 
 import email
-import io
 import json
 import re
 import socket
@@ -13,7 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import F
 from django.tasks import TaskResultStatus
@@ -23,6 +21,7 @@ from django.utils.translation import gettext
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from tests.tickets.factories import add_message, make_clock, make_problem_type, make_queue, open_ticket
+from tests.tickets.test_attachment_flow import png_file
 from tests.tickets.test_views import _count
 from tickets import actions, attachments, notifications, reply_time, tasks
 from tickets.models import Attachment, Message, OutgoingEmail, Ticket
@@ -403,16 +402,8 @@ def test_a_public_agent_reply_is_emailed_in_the_thread_with_the_clean_ticket_lin
     assert all(link.startswith(SITE_URL + "/") or link == SITE_URL for link in links(text) + links(html))
 
 
-def screenshot(name, size=(30, 20)):
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", size, (10, 120, 200)).save(out, "PNG")
-    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
-
-
 def test_the_confirmation_lists_the_files_sent_by_name_and_size_without_attaching_them(mail_server, run_worker):
-    uploads = attachments.accept([screenshot("deposit <b>proof & txid.png"), screenshot("txid.png", size=(60, 40))])
+    uploads = attachments.accept([png_file("deposit <b>proof & txid.png"), png_file("txid.png", size=(60, 40))])
     ticket, _token = open_ticket(deposit_queue(), language="en", attachments=uploads)
     add_message(ticket, author=Message.Author.CUSTOMER, body="one more thing")  # a later message's files are not its
     run_worker()
@@ -441,7 +432,7 @@ def test_a_reply_with_files_lists_them_in_its_email(mail_server, run_worker):
     ticket, _token = open_ticket(deposit_queue(), language="zh-hans")
     with transaction.atomic():
         reply = add_message(ticket, author=Message.Author.AGENT, body="请看截图")
-        attachments.store(ticket=ticket, message=reply, uploads=attachments.accept([screenshot("步骤.png")]))
+        attachments.store(ticket=ticket, message=reply, uploads=attachments.accept([png_file("步骤.png")]))
         notifications.agent_replied(reply)
     run_worker()
     reply_email = next(message for message in mail_server.messages if "步骤.png" in parts(message)[0])

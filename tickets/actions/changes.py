@@ -9,10 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tickets import clocks, notifications
-from tickets.models import (
-    Ticket,
-    TicketEvent,
-)
+from tickets.models import Ticket, TicketEvent
 
 # The ticket columns an action reads fresh under the row lock before changing anything.
 LOCKED_FIELDS = (

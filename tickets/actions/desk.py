@@ -12,12 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from tickets import attachments as files
 from tickets import clocks, notifications, secretguard
 from tickets.actions.changes import add_event, change_status, lock_ticket, save_ticket
-from tickets.models import (
-    Message,
-    Queue,
-    Ticket,
-    TicketEvent,
-)
+from tickets.models import Message, Queue, Ticket, TicketEvent
 
 
 def _staff_message(ticket, author, body, kind, event, attachments=()):

@@ -9,13 +9,7 @@ from django.utils import timezone
 
 from helpdesk import ratelimit
 from tickets import notifications, tasks
-from tickets.models import (
-    LINK_LIFETIME,
-    LookupLink,
-    Ticket,
-    hash_token,
-    new_lookup_token,
-)
+from tickets.models import LINK_LIFETIME, LookupLink, Ticket, hash_token, new_lookup_token
 
 # Lookup links one address may be sent an hour, whoever asks: a mailbox is not flooded by strangers.
 LOOKUP_ADDRESS_LIMIT, LOOKUP_ADDRESS_PERIOD = 3, 3600
